@@ -1,0 +1,985 @@
+//! The registry service: every operation checks the principal's rights, validates the request,
+//! re-classifies the system, and writes the change, its revision and its audit event in one
+//! transaction.
+
+use std::sync::Arc;
+
+use aigov_policy::classify::ClassificationDiff;
+use aigov_policy::{Classification, Classifier, LifecycleStage, SystemFacts};
+use chrono::{DateTime, Datelike, Utc};
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::filing::{FilingNumber, check_uscc};
+use crate::model::*;
+use crate::store::{Store, Tx};
+
+/// Settings of the registry service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Default page size of lists.
+    pub default_limit: u32,
+    /// Largest page size of lists.
+    pub max_limit: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            default_limit: 50,
+            max_limit: 500,
+        }
+    }
+}
+
+/// Who may move a system from one state to another.
+struct TransitionRule {
+    from: &'static [SystemState],
+    to: SystemState,
+    /// Roles allowed (providers only for their own organisation).
+    roles: &'static [Role],
+}
+
+use SystemState as St;
+
+const TRANSITIONS: &[TransitionRule] = &[
+    TransitionRule {
+        from: &[St::Draft],
+        to: St::Submitted,
+        roles: &[Role::Provider, Role::Admin],
+    },
+    TransitionRule {
+        from: &[St::Submitted],
+        to: St::Draft,
+        roles: &[Role::Provider, Role::Reviewer, Role::Regulator, Role::Admin],
+    },
+    TransitionRule {
+        from: &[St::Submitted, St::Changed, St::Suspended],
+        to: St::Registered,
+        roles: &[Role::Regulator, Role::Admin],
+    },
+    TransitionRule {
+        from: &[St::Registered],
+        to: St::Changed,
+        roles: &[Role::Provider, Role::Admin],
+    },
+    TransitionRule {
+        from: &[St::Registered, St::Changed],
+        to: St::Suspended,
+        roles: &[Role::Regulator, Role::Admin],
+    },
+    TransitionRule {
+        from: &[
+            St::Draft,
+            St::Submitted,
+            St::Registered,
+            St::Changed,
+            St::Suspended,
+        ],
+        to: St::Cancelled,
+        roles: &[Role::Provider, Role::Regulator, Role::Admin],
+    },
+];
+
+/// States reachable from `from`, and by whom.
+pub fn transitions_from(from: SystemState) -> Vec<(SystemState, Vec<Role>)> {
+    TRANSITIONS
+        .iter()
+        .filter(|t| t.from.contains(&from))
+        .map(|t| (t.to, t.roles.to_vec()))
+        .collect()
+}
+
+/// Hashes a token secret for storage.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn summary(s: &System) -> serde_json::Value {
+    json!({
+        "name": s.name,
+        "version": s.version,
+        "state": s.state,
+        "stage": s.stage,
+        "tier": s.classification.tier,
+        "worst_case_tier": s.classification.worst_case_tier,
+        "filing_number": s.filing_number,
+        "revision": s.revision,
+        "facts": s.facts,
+    })
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_country(s: &str) -> bool {
+    (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())) || s == "EU"
+}
+
+/// The registry service over a store.
+pub struct Registry<S> {
+    store: S,
+    classifier: Arc<Classifier>,
+    config: Config,
+}
+
+impl<S: Store> Registry<S> {
+    /// Builds the service.
+    pub fn new(store: S, classifier: Arc<Classifier>, config: Config) -> Self {
+        Registry {
+            store,
+            classifier,
+            config,
+        }
+    }
+
+    /// The classifier (shared with stateless endpoints).
+    pub fn classifier(&self) -> &Arc<Classifier> {
+        &self.classifier
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn classify(&self, facts: &SystemFacts, now: DateTime<Utc>) -> Classification {
+        self.classifier.classify(facts, now.date_naive())
+    }
+
+    // ---- authentication -------------------------------------------------------------------
+
+    /// Resolves a bearer secret to a principal; no secret is the anonymous public.
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal> {
+        let Some(secret) = bearer else {
+            return Ok(Principal::anonymous());
+        };
+        let mut tx = self.store.read().await?;
+        let token = tx
+            .token_by_hash(&hash_secret(secret))
+            .await?
+            .filter(|t| t.revoked_at.is_none())
+            .ok_or(Error::Unauthenticated)?;
+        Ok(Principal {
+            token_id: Some(token.id),
+            role: Some(token.role),
+            organisation: token.organisation,
+            name: format!("{}:{}", token.role.as_str(), token.name),
+        })
+    }
+
+    // ---- audit ----------------------------------------------------------------------------
+
+    async fn record<T: Tx>(
+        &self,
+        tx: &mut T,
+        p: &Principal,
+        now: DateTime<Utc>,
+        action: &str,
+        subject: String,
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) -> Result<AuditEvent> {
+        let last = tx.last_audit_event().await?;
+        let (seq, prev_hash) = match last {
+            Some(e) => (e.seq + 1, e.hash),
+            None => (1, audit::GENESIS.to_string()),
+        };
+        let mut e = AuditEvent {
+            seq,
+            at: now,
+            actor: p.name.clone(),
+            action: action.into(),
+            subject,
+            before,
+            after,
+            prev_hash,
+            hash: String::new(),
+        };
+        e.hash = audit::event_hash(&e);
+        tx.append_audit_event(&e).await?;
+        Ok(e)
+    }
+
+    /// Audit events after `after` (regulators and admins).
+    pub async fn audit_events(
+        &self,
+        p: &Principal,
+        after: u64,
+        limit: Option<u32>,
+    ) -> Result<Vec<AuditEvent>> {
+        self.require(p, &[Role::Admin, Role::Regulator])?;
+        let mut tx = self.store.read().await?;
+        tx.audit_events(after, self.limit(limit)).await
+    }
+
+    /// Checks the whole audit chain (regulators and admins).
+    pub async fn verify_audit(&self, p: &Principal) -> Result<AuditVerification> {
+        self.require(p, &[Role::Admin, Role::Regulator])?;
+        let mut tx = self.store.read().await?;
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = tx.audit_events(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            all.extend(page);
+        }
+        Ok(audit::verify(&all, audit::GENESIS, 0))
+    }
+
+    fn require(&self, p: &Principal, roles: &[Role]) -> Result<()> {
+        match p.role {
+            None => Err(Error::Unauthenticated),
+            Some(r) if roles.contains(&r) => Ok(()),
+            Some(r) => Err(Error::Forbidden(format!(
+                "role {} may not do this (needs {})",
+                r.as_str(),
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
+        }
+    }
+
+    fn limit(&self, limit: Option<u32>) -> u32 {
+        limit
+            .unwrap_or(self.config.default_limit)
+            .clamp(1, self.config.max_limit)
+    }
+
+    // ---- organisations --------------------------------------------------------------------
+
+    /// Creates an organisation (regulators and admins).
+    pub async fn create_organisation(
+        &self,
+        p: &Principal,
+        req: NewOrganisation,
+        now: DateTime<Utc>,
+    ) -> Result<Organisation> {
+        self.require(p, &[Role::Admin, Role::Regulator])?;
+        let name = req.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        let country = req.country.trim().to_ascii_uppercase();
+        if !is_country(&country) {
+            return Err(Error::invalid(
+                "country",
+                format!("'{}' is not an ISO 3166 alpha-2 code", req.country),
+            ));
+        }
+        let code = req
+            .code
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty());
+        if country == "CN" {
+            match &code {
+                None => {
+                    return Err(Error::invalid(
+                        "code",
+                        "a Chinese organisation needs its Unified Social Credit Code",
+                    ));
+                }
+                Some(c) => check_uscc(c).map_err(|m| Error::invalid("code", m))?,
+            }
+        }
+        let org = Organisation {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            kind: req.kind,
+            country,
+            code,
+            safety_officer: req.safety_officer,
+            created_at: now,
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_organisation(&org).await?;
+        self.record(
+            &mut tx,
+            p,
+            now,
+            "org.create",
+            org.id.to_string(),
+            serde_json::Value::Null,
+            json!(org),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// All organisations (any authenticated role; providers see only their own).
+    pub async fn organisations(&self, p: &Principal) -> Result<Vec<Organisation>> {
+        self.require(p, &Role::ALL)?;
+        let mut tx = self.store.read().await?;
+        let all = tx.organisations().await?;
+        Ok(match p.role {
+            Some(Role::Provider) => all
+                .into_iter()
+                .filter(|o| Some(o.id) == p.organisation)
+                .collect(),
+            _ => all,
+        })
+    }
+
+    // ---- systems --------------------------------------------------------------------------
+
+    fn can_see(&self, p: &Principal, s: &System) -> bool {
+        match p.role {
+            Some(Role::Admin | Role::Regulator) => true,
+            Some(Role::Reviewer) => s.state != SystemState::Draft,
+            Some(Role::Provider) => p.organisation == Some(s.organisation),
+            None => false,
+        }
+    }
+
+    async fn load_visible<T: Tx>(&self, tx: &mut T, p: &Principal, id: Uuid) -> Result<System> {
+        self.require(p, &Role::ALL)?;
+        match tx.system(id).await? {
+            Some(s) if self.can_see(p, &s) => Ok(s),
+            _ => Err(Error::NotFound(format!("system {id}"))),
+        }
+    }
+
+    fn check_owner(&self, p: &Principal, s: &System) -> Result<()> {
+        match p.role {
+            Some(Role::Admin) => Ok(()),
+            Some(Role::Provider) if p.organisation == Some(s.organisation) => Ok(()),
+            Some(Role::Provider) => Err(Error::NotFound(format!("system {}", s.id))),
+            Some(r) => Err(Error::Forbidden(format!(
+                "role {} may not change a provider's filing",
+                r.as_str()
+            ))),
+            None => Err(Error::Unauthenticated),
+        }
+    }
+
+    fn validate_facts(facts: &SystemFacts) -> Result<String> {
+        let name = facts.name.as_deref().map(str::trim).unwrap_or_default();
+        if name.is_empty() {
+            return Err(Error::invalid("facts.name", "the system needs a name"));
+        }
+        if let Some(code) = facts.provider.as_ref().and_then(|p| p.code.as_deref())
+            && facts.provider.as_ref().and_then(|p| p.country.as_deref()) == Some("CN")
+        {
+            check_uscc(code).map_err(|m| Error::invalid("facts.provider.code", m))?;
+        }
+        for (i, j) in facts.jurisdictions.iter().flatten().enumerate() {
+            if !is_country(j) {
+                return Err(Error::invalid(
+                    format!("facts.jurisdictions[{i}]"),
+                    format!("'{j}' is not an ISO 3166 alpha-2 code or EU (upper case)"),
+                ));
+            }
+        }
+        if let Some(f) = facts.training_compute_flop
+            && !(f.is_finite() && f >= 0.0)
+        {
+            return Err(Error::invalid(
+                "facts.training_compute_flop",
+                "must be a non-negative number",
+            ));
+        }
+        Ok(name.to_string())
+    }
+
+    /// Creates a system in state draft and classifies it.
+    pub async fn create_system(
+        &self,
+        p: &Principal,
+        req: NewSystem,
+        now: DateTime<Utc>,
+    ) -> Result<System> {
+        self.require(p, &[Role::Admin, Role::Regulator, Role::Provider])?;
+        let org_id = match (p.role, req.organisation) {
+            (Some(Role::Provider), None) => p
+                .organisation
+                .ok_or_else(|| Error::Forbidden("provider token has no organisation".into()))?,
+            (Some(Role::Provider), Some(o)) if Some(o) != p.organisation => {
+                return Err(Error::Forbidden(
+                    "a provider may only register systems of its own organisation".into(),
+                ));
+            }
+            (_, Some(o)) => o,
+            (_, None) => return Err(Error::invalid("organisation", "required")),
+        };
+        let name = Self::validate_facts(&req.facts)?;
+        let mut tx = self.store.write().await?;
+        if tx.organisation(org_id).await?.is_none() {
+            return Err(Error::invalid(
+                "organisation",
+                format!("no organisation {org_id}"),
+            ));
+        }
+        let classification = self.classify(&req.facts, now);
+        let system = System {
+            id: Uuid::new_v4(),
+            organisation: org_id,
+            filing_number: None,
+            name,
+            version: req.facts.version.clone().unwrap_or_else(|| "1".into()),
+            state: SystemState::Draft,
+            stage: req.facts.lifecycle_stage.unwrap_or(LifecycleStage::Design),
+            facts: req.facts,
+            classification,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+            registered_at: None,
+        };
+        tx.insert_system(&system).await?;
+        self.write_revision(&mut tx, p, now, &system, None, "create", None)
+            .await?;
+        tx.commit().await?;
+        Ok(system)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_revision<T: Tx>(
+        &self,
+        tx: &mut T,
+        p: &Principal,
+        now: DateTime<Utc>,
+        system: &System,
+        before: Option<&System>,
+        action: &str,
+        reason: Option<String>,
+    ) -> Result<Revision> {
+        let diff =
+            ClassificationDiff::between(before.map(|b| &b.classification), &system.classification);
+        let rev = Revision {
+            system: system.id,
+            revision: system.revision,
+            action: action.into(),
+            state: system.state,
+            stage: system.stage,
+            facts: system.facts.clone(),
+            classification: system.classification.clone(),
+            diff: diff.clone(),
+            reason: reason.clone(),
+            actor: p.name.clone(),
+            at: now,
+        };
+        tx.insert_revision(&rev).await?;
+        let mut after = summary(system);
+        after["diff"] = json!(diff);
+        if let Some(r) = reason {
+            after["reason"] = json!(r);
+        }
+        self.record(
+            tx,
+            p,
+            now,
+            &format!("system.{action}"),
+            system.id.to_string(),
+            before.map_or(serde_json::Value::Null, summary),
+            after,
+        )
+        .await?;
+        Ok(rev)
+    }
+
+    /// A system visible to the principal.
+    pub async fn system(&self, p: &Principal, id: Uuid) -> Result<System> {
+        let mut tx = self.store.read().await?;
+        self.load_visible(&mut tx, p, id).await
+    }
+
+    /// Systems visible to the principal.
+    pub async fn systems(&self, p: &Principal, mut filter: SystemFilter) -> Result<Vec<System>> {
+        self.require(p, &Role::ALL)?;
+        if p.role == Some(Role::Provider) {
+            if filter
+                .organisation
+                .is_some_and(|o| Some(o) != p.organisation)
+            {
+                return Ok(Vec::new());
+            }
+            filter.organisation = p.organisation;
+        }
+        if p.role == Some(Role::Reviewer) {
+            if filter.states.is_empty() {
+                filter.states = SystemState::ALL
+                    .into_iter()
+                    .filter(|s| *s != SystemState::Draft)
+                    .collect();
+            } else {
+                filter.states.retain(|s| *s != SystemState::Draft);
+                if filter.states.is_empty() {
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        filter.limit = Some(self.limit(filter.limit));
+        let mut tx = self.store.read().await?;
+        tx.systems(&filter).await
+    }
+
+    /// Replaces a system's facts, re-classifies it and records the obligation diff. Updating a
+    /// registered system files a change (state `changed`).
+    pub async fn update_system(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        req: UpdateSystem,
+        now: DateTime<Utc>,
+    ) -> Result<(System, ClassificationDiff)> {
+        let mut tx = self.store.write().await?;
+        let before = self.load_visible(&mut tx, p, id).await?;
+        self.check_owner(p, &before)?;
+        let name = Self::validate_facts(&req.facts)?;
+        let state = match before.state {
+            St::Draft | St::Changed => before.state,
+            St::Registered => St::Changed,
+            St::Submitted => {
+                return Err(Error::Conflict(
+                    "the filing is under review; withdraw it to draft before changing it".into(),
+                ));
+            }
+            St::Suspended | St::Cancelled => {
+                return Err(Error::Conflict(format!(
+                    "a {} system cannot be changed",
+                    before.state
+                )));
+            }
+        };
+        let mut sys = before.clone();
+        sys.name = name;
+        if let Some(v) = &req.facts.version {
+            sys.version = v.clone();
+        }
+        if let Some(stage) = req.facts.lifecycle_stage {
+            sys.stage = stage;
+        }
+        sys.facts = req.facts;
+        sys.facts.lifecycle_stage = Some(sys.stage);
+        sys.state = state;
+        sys.classification = self.classify(&sys.facts, now);
+        sys.revision += 1;
+        sys.updated_at = now;
+        tx.update_system(&sys).await?;
+        let rev = self
+            .write_revision(&mut tx, p, now, &sys, Some(&before), "update", req.reason)
+            .await?;
+        tx.commit().await?;
+        Ok((sys, rev.diff))
+    }
+
+    /// Moves a system to another registration state.
+    pub async fn transition(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        req: TransitionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<System> {
+        if req.reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "a reason is required"));
+        }
+        let mut tx = self.store.write().await?;
+        let before = self.load_visible(&mut tx, p, id).await?;
+        let role = p.role.ok_or(Error::Unauthenticated)?;
+        let own = role != Role::Provider || p.organisation == Some(before.organisation);
+        let allowed: Vec<SystemState> = TRANSITIONS
+            .iter()
+            .filter(|t| t.from.contains(&before.state) && t.roles.contains(&role) && own)
+            .map(|t| t.to)
+            .collect();
+        let rule = TRANSITIONS
+            .iter()
+            .find(|t| t.from.contains(&before.state) && t.to == req.to);
+        match rule {
+            None => {
+                return Err(Error::InvalidTransition {
+                    from: before.state,
+                    to: req.to,
+                    allowed,
+                });
+            }
+            Some(r) if !r.roles.contains(&role) || !own => {
+                return Err(Error::Forbidden(format!(
+                    "moving a system from {} to {} needs role {}",
+                    before.state,
+                    req.to,
+                    r.roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )));
+            }
+            Some(_) => {}
+        }
+        let mut sys = before.clone();
+        sys.classification = self.classify(&sys.facts, now);
+        if req.to == St::Submitted || (req.to == St::Registered && before.state != St::Suspended) {
+            if !sys.classification.needs_info.is_empty() {
+                let facts: Vec<&str> = sys
+                    .classification
+                    .needs_info
+                    .iter()
+                    .map(|q| q.fact.as_str())
+                    .collect();
+                return Err(Error::Conflict(format!(
+                    "the classification has open questions; answer them before filing: {}",
+                    facts.join(", ")
+                )));
+            }
+            if sys.classification.tier == aigov_policy::Tier::Prohibited {
+                let rules: Vec<&str> = sys
+                    .classification
+                    .fired
+                    .iter()
+                    .filter(|f| f.tier == aigov_policy::Tier::Prohibited)
+                    .map(|f| f.source.as_str())
+                    .collect();
+                return Err(Error::Conflict(format!(
+                    "the system is prohibited ({}) and cannot be registered",
+                    rules.join("; ")
+                )));
+            }
+        }
+        if req.to == St::Submitted && sys.filing_number.is_none() {
+            let year = now.year();
+            let seq = tx.next_filing_sequence(year).await?;
+            sys.filing_number = Some(
+                FilingNumber::new(year, seq)
+                    .ok_or_else(|| Error::Store(format!("filing sequence of {year} exhausted")))?,
+            );
+        }
+        if req.to == St::Registered && sys.registered_at.is_none() {
+            sys.registered_at = Some(now);
+        }
+        sys.state = req.to;
+        sys.revision += 1;
+        sys.updated_at = now;
+        tx.update_system(&sys).await?;
+        self.write_revision(
+            &mut tx,
+            p,
+            now,
+            &sys,
+            Some(&before),
+            "transition",
+            Some(req.reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(sys)
+    }
+
+    /// Evidence kinds missing for leaving `stage` at the system's worst-case tier.
+    pub fn missing_evidence(
+        &self,
+        system: &System,
+        evidence: &[Evidence],
+        stage: LifecycleStage,
+    ) -> Vec<String> {
+        self.classifier
+            .tiers()
+            .required_evidence(system.classification.worst_case_tier, stage)
+            .iter()
+            .filter(|kind| {
+                !evidence
+                    .iter()
+                    .any(|e| e.stage == stage && &e.kind == *kind)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Moves a system to another lifecycle stage. Moving forward needs, for every stage left
+    /// behind, the evidence its worst-case tier requires; moving back (to rework) does not.
+    pub async fn change_stage(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        req: StageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<System> {
+        if req.reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "a reason is required"));
+        }
+        let mut tx = self.store.write().await?;
+        let before = self.load_visible(&mut tx, p, id).await?;
+        self.check_owner(p, &before)?;
+        if before.state == St::Cancelled {
+            return Err(Error::Conflict(
+                "a cancelled system cannot change stage".into(),
+            ));
+        }
+        let pos = |s: LifecycleStage| {
+            LifecycleStage::ORDER
+                .iter()
+                .position(|x| *x == s)
+                .unwrap_or(0)
+        };
+        let (from, to) = (pos(before.stage), pos(req.to));
+        if before.stage == LifecycleStage::Retired {
+            return Err(Error::Conflict(
+                "a retired system cannot change stage".into(),
+            ));
+        }
+        if from == to {
+            return Err(Error::Conflict(format!(
+                "the system is already in stage {}",
+                req.to.as_str()
+            )));
+        }
+        if to > from {
+            let evidence = tx.evidence(id).await?;
+            for stage in &LifecycleStage::ORDER[from..to] {
+                // Maintenance is entered from operation and left back to it; skipping over it
+                // on the way to retirement does not need its evidence.
+                if *stage == LifecycleStage::Maintenance && *stage != before.stage {
+                    continue;
+                }
+                let missing = self.missing_evidence(&before, &evidence, *stage);
+                if !missing.is_empty() {
+                    return Err(Error::MissingEvidence {
+                        stage: *stage,
+                        missing,
+                    });
+                }
+            }
+        }
+        let mut sys = before.clone();
+        sys.stage = req.to;
+        sys.facts.lifecycle_stage = Some(req.to);
+        sys.classification = self.classify(&sys.facts, now);
+        sys.revision += 1;
+        sys.updated_at = now;
+        tx.update_system(&sys).await?;
+        self.write_revision(
+            &mut tx,
+            p,
+            now,
+            &sys,
+            Some(&before),
+            "stage",
+            Some(req.reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(sys)
+    }
+
+    /// Attaches safety evidence to a system.
+    pub async fn add_evidence(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        req: NewEvidence,
+        now: DateTime<Utc>,
+    ) -> Result<Evidence> {
+        let mut tx = self.store.write().await?;
+        let sys = self.load_visible(&mut tx, p, id).await?;
+        self.check_owner(p, &sys)?;
+        let kind = req.kind.trim();
+        if kind.is_empty()
+            || !kind
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        {
+            return Err(Error::invalid(
+                "kind",
+                "must be a lower-case identifier such as test_report",
+            ));
+        }
+        if req.title.trim().is_empty() {
+            return Err(Error::invalid("title", "must not be empty"));
+        }
+        if let Some(h) = &req.sha256
+            && !is_hex64(h)
+        {
+            return Err(Error::invalid("sha256", "must be 64 hexadecimal digits"));
+        }
+        if req.uri.as_deref().is_none_or(|u| u.trim().is_empty()) && req.sha256.is_none() {
+            return Err(Error::invalid(
+                "uri",
+                "give a uri or a sha256 of the document",
+            ));
+        }
+        let ev = Evidence {
+            id: Uuid::new_v4(),
+            system: id,
+            stage: req.stage.unwrap_or(sys.stage),
+            kind: kind.to_string(),
+            title: req.title.trim().to_string(),
+            uri: req.uri,
+            sha256: req.sha256.map(|h| h.to_ascii_lowercase()),
+            added_by: p.name.clone(),
+            added_at: now,
+        };
+        tx.insert_evidence(&ev).await?;
+        self.record(
+            &mut tx,
+            p,
+            now,
+            "system.evidence",
+            id.to_string(),
+            serde_json::Value::Null,
+            json!(ev),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ev)
+    }
+
+    /// Evidence of a system, with what its current stage still lacks.
+    pub async fn evidence(&self, p: &Principal, id: Uuid) -> Result<(Vec<Evidence>, Vec<String>)> {
+        let mut tx = self.store.read().await?;
+        let sys = self.load_visible(&mut tx, p, id).await?;
+        let ev = tx.evidence(id).await?;
+        let missing = self.missing_evidence(&sys, &ev, sys.stage);
+        Ok((ev, missing))
+    }
+
+    /// The revisions of a system.
+    pub async fn revisions(&self, p: &Principal, id: Uuid) -> Result<Vec<Revision>> {
+        let mut tx = self.store.read().await?;
+        self.load_visible(&mut tx, p, id).await?;
+        tx.revisions(id).await
+    }
+
+    // ---- public registry ------------------------------------------------------------------
+
+    /// Searches the public registry (no authentication).
+    pub async fn public_search(&self, mut q: PublicQuery) -> Result<Vec<PublicSystem>> {
+        if let Some(f) = &q.filing_number {
+            q.filing_number = Some(
+                FilingNumber::parse(f)
+                    .map_err(|m| Error::invalid("filing_number", m))?
+                    .to_string(),
+            );
+        }
+        q.limit = Some(self.limit(q.limit));
+        let mut tx = self.store.read().await?;
+        Ok(tx
+            .public_systems(&q)
+            .await?
+            .iter()
+            .filter_map(|(s, o)| PublicSystem::of(s, o))
+            .collect())
+    }
+
+    /// One public system by filing number.
+    pub async fn public_system(&self, filing_number: &str) -> Result<PublicSystem> {
+        let number =
+            FilingNumber::parse(filing_number).map_err(|m| Error::invalid("filing_number", m))?;
+        let mut tx = self.store.read().await?;
+        let not_found = || Error::NotFound(format!("registered system {number}"));
+        let sys = tx.system_by_filing(&number).await?.ok_or_else(not_found)?;
+        let org = tx
+            .organisation(sys.organisation)
+            .await?
+            .ok_or_else(not_found)?;
+        PublicSystem::of(&sys, &org).ok_or_else(not_found)
+    }
+
+    // ---- tokens ---------------------------------------------------------------------------
+
+    /// Creates an API token (admins).
+    pub async fn create_token(
+        &self,
+        p: &Principal,
+        req: NewToken,
+        now: DateTime<Utc>,
+    ) -> Result<CreatedToken> {
+        self.require(p, &[Role::Admin])?;
+        if req.name.trim().is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        match (req.role, req.organisation) {
+            (Role::Provider, None) => {
+                return Err(Error::invalid(
+                    "organisation",
+                    "a provider token needs an organisation",
+                ));
+            }
+            (r, Some(_)) if r != Role::Provider => {
+                return Err(Error::invalid(
+                    "organisation",
+                    "only provider tokens are scoped to an organisation",
+                ));
+            }
+            _ => {}
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let secret = format!("aigov_{}", hex::encode(bytes));
+        let token = Token {
+            id: Uuid::new_v4(),
+            name: req.name.trim().to_string(),
+            role: req.role,
+            organisation: req.organisation,
+            created_at: now,
+            revoked_at: None,
+        };
+        let mut tx = self.store.write().await?;
+        if let Some(org) = token.organisation
+            && tx.organisation(org).await?.is_none()
+        {
+            return Err(Error::invalid(
+                "organisation",
+                format!("no organisation {org}"),
+            ));
+        }
+        tx.insert_token(&token, &hash_secret(&secret)).await?;
+        self.record(
+            &mut tx,
+            p,
+            now,
+            "token.create",
+            token.id.to_string(),
+            serde_json::Value::Null,
+            json!(token),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedToken { token, secret })
+    }
+
+    /// Revokes a token (admins).
+    pub async fn revoke_token(&self, p: &Principal, id: Uuid, now: DateTime<Utc>) -> Result<Token> {
+        self.require(p, &[Role::Admin])?;
+        let mut tx = self.store.write().await?;
+        let before = tx
+            .token(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("token {id}")))?;
+        if before.revoked_at.is_some() {
+            return Err(Error::Conflict(format!("token {id} is already revoked")));
+        }
+        let mut t = before.clone();
+        t.revoked_at = Some(now);
+        tx.update_token(&t).await?;
+        self.record(
+            &mut tx,
+            p,
+            now,
+            "token.revoke",
+            id.to_string(),
+            json!(before),
+            json!(t),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// All tokens (admins).
+    pub async fn tokens(&self, p: &Principal) -> Result<Vec<Token>> {
+        self.require(p, &[Role::Admin])?;
+        let mut tx = self.store.read().await?;
+        tx.tokens().await
+    }
+}

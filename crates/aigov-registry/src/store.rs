@@ -1,0 +1,108 @@
+//! The storage interface. The registry holds no SQL: a backend (crate `aigov-store`) implements
+//! these traits. Every change runs inside one write transaction that is committed whole or not
+//! at all.
+
+use std::future::Future;
+
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::filing::FilingNumber;
+use crate::model::{
+    AuditEvent, Evidence, Organisation, PublicQuery, Revision, System, SystemFilter, Token,
+};
+
+/// A storage backend.
+pub trait Store: Send + Sync + 'static {
+    /// A transaction.
+    type Tx: Tx;
+
+    /// Starts a read-only transaction (a consistent snapshot).
+    fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+
+    /// Starts a write transaction. Write transactions are serialised.
+    fn write(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+}
+
+/// Operations inside a transaction. Dropping a transaction without `commit` rolls it back.
+pub trait Tx: Send {
+    /// Commits the transaction.
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+
+    /// An organisation by id.
+    fn organisation(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Organisation>>> + Send;
+    /// All organisations, by name.
+    fn organisations(&mut self) -> impl Future<Output = Result<Vec<Organisation>>> + Send;
+    /// Inserts an organisation.
+    fn insert_organisation(
+        &mut self,
+        org: &Organisation,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// A system by id.
+    fn system(&mut self, id: Uuid) -> impl Future<Output = Result<Option<System>>> + Send;
+    /// A system by filing number.
+    fn system_by_filing(
+        &mut self,
+        number: &FilingNumber,
+    ) -> impl Future<Output = Result<Option<System>>> + Send;
+    /// Systems matching a filter, newest first.
+    fn systems(
+        &mut self,
+        filter: &SystemFilter,
+    ) -> impl Future<Output = Result<Vec<System>>> + Send;
+    /// Systems that have ever been registered matching a public query, with their organisations.
+    fn public_systems(
+        &mut self,
+        query: &PublicQuery,
+    ) -> impl Future<Output = Result<Vec<(System, Organisation)>>> + Send;
+    /// Inserts a new system.
+    fn insert_system(&mut self, system: &System) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces a system.
+    fn update_system(&mut self, system: &System) -> impl Future<Output = Result<()>> + Send;
+    /// Allocates the next filing sequence number of `year` (never returns the same twice).
+    fn next_filing_sequence(&mut self, year: i32) -> impl Future<Output = Result<u32>> + Send;
+
+    /// Appends a revision.
+    fn insert_revision(&mut self, revision: &Revision) -> impl Future<Output = Result<()>> + Send;
+    /// Revisions of a system, oldest first.
+    fn revisions(&mut self, system: Uuid) -> impl Future<Output = Result<Vec<Revision>>> + Send;
+
+    /// Attaches evidence.
+    fn insert_evidence(&mut self, evidence: &Evidence) -> impl Future<Output = Result<()>> + Send;
+    /// Evidence of a system.
+    fn evidence(&mut self, system: Uuid) -> impl Future<Output = Result<Vec<Evidence>>> + Send;
+
+    /// The last audit event.
+    fn last_audit_event(&mut self) -> impl Future<Output = Result<Option<AuditEvent>>> + Send;
+    /// Appends an audit event (its sequence number must follow the last one).
+    fn append_audit_event(&mut self, event: &AuditEvent)
+    -> impl Future<Output = Result<()>> + Send;
+    /// Audit events with `seq > after`, at most `limit`, in order.
+    fn audit_events(
+        &mut self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEvent>>> + Send;
+
+    /// Inserts a token with the SHA-256 hash of its secret.
+    fn insert_token(
+        &mut self,
+        token: &Token,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The token whose secret hashes to `secret_hash`.
+    fn token_by_hash(
+        &mut self,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<Option<Token>>> + Send;
+    /// A token by id.
+    fn token(&mut self, id: Uuid) -> impl Future<Output = Result<Option<Token>>> + Send;
+    /// All tokens.
+    fn tokens(&mut self) -> impl Future<Output = Result<Vec<Token>>> + Send;
+    /// Replaces a token record (revocation).
+    fn update_token(&mut self, token: &Token) -> impl Future<Output = Result<()>> + Send;
+}

@@ -1,0 +1,405 @@
+//! Handlers of the `/v1` API. Each one extracts, calls the registry, and returns JSON: no
+//! business logic lives here.
+
+use aigov_policy::classify::{Classification, ClassificationDiff};
+use aigov_policy::{FactFormat, SystemFacts, Tier};
+use aigov_registry::model::*;
+use aigov_registry::store::Store;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, Auth};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+fn parse_id(s: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| ApiError::invalid("id", format!("'{s}' is not a UUID")))
+}
+
+/// Health response.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: String,
+    /// aigov version.
+    pub version: String,
+}
+
+/// `GET /healthz`
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// `GET /v1/whoami`
+pub async fn whoami(Auth(p): Auth) -> Json<Principal> {
+    Json(p)
+}
+
+/// Query of `POST /v1/classify`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyQuery {
+    /// Evaluate as of this date (default: today).
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// `POST /v1/classify`: classify facts without registering anything (no token needed).
+pub async fn classify<S: Store>(
+    State(st): State<AppState<S>>,
+    ApiQuery(q): ApiQuery<ClassifyQuery>,
+    ApiJson(facts): ApiJson<SystemFacts>,
+) -> ApiResult<Classification> {
+    let date = q.as_of.unwrap_or_else(|| (st.clock)().date_naive());
+    Ok(Json(st.registry.classifier().classify(&facts, date)))
+}
+
+/// `POST /v1/classify/toml`: the same, for a TOML fact file sent as `application/toml`.
+pub async fn classify_toml<S: Store>(
+    State(st): State<AppState<S>>,
+    ApiQuery(q): ApiQuery<ClassifyQuery>,
+    body: Bytes,
+) -> ApiResult<Classification> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::invalid("body", format!("not UTF-8: {e}")))?;
+    let facts = aigov_policy::parse_facts(text, FactFormat::Toml).map_err(|e| match e {
+        aigov_policy::Error::Facts { path, message } => ApiError::invalid(path, message),
+        other => ApiError::invalid("body", other.to_string()),
+    })?;
+    let date = q.as_of.unwrap_or_else(|| (st.clock)().date_naive());
+    Ok(Json(st.registry.classifier().classify(&facts, date)))
+}
+
+/// A rule pack as listed by `GET /v1/rules`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PackInfo {
+    /// Pack id.
+    pub id: String,
+    /// Version.
+    pub version: String,
+    /// Title.
+    pub title: String,
+    /// Jurisdiction.
+    pub jurisdiction: String,
+    /// Rules: id, title, source, tier, in force from.
+    pub rules: Vec<RuleInfo>,
+}
+
+/// A rule as listed by `GET /v1/rules`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RuleInfo {
+    /// Rule id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Source citation.
+    pub source: String,
+    /// Tier.
+    pub tier: Tier,
+    /// In force from.
+    pub applies_from: NaiveDate,
+    /// In force until (exclusive).
+    pub until: Option<NaiveDate>,
+}
+
+/// `GET /v1/rules`
+pub async fn rules<S: Store>(State(st): State<AppState<S>>) -> Json<Vec<PackInfo>> {
+    let packs = st.registry.classifier().packs().packs();
+    Json(
+        packs
+            .iter()
+            .map(|p| PackInfo {
+                id: p.id.clone(),
+                version: p.version.clone(),
+                title: p.title.clone(),
+                jurisdiction: p.jurisdiction.clone(),
+                rules: p
+                    .rules
+                    .iter()
+                    .map(|r| RuleInfo {
+                        id: r.id.clone(),
+                        title: r.title.clone(),
+                        source: r.source.clone(),
+                        tier: r.tier,
+                        applies_from: r.applies_from,
+                        until: r.until,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+/// `GET /v1/public/systems`
+pub async fn public_search<S: Store>(
+    State(st): State<AppState<S>>,
+    ApiQuery(q): ApiQuery<PublicQuery>,
+) -> ApiResult<Vec<PublicSystem>> {
+    Ok(Json(st.registry.public_search(q).await?))
+}
+
+/// `GET /v1/public/systems/{filing_number}`
+pub async fn public_system<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(number): Path<String>,
+) -> ApiResult<PublicSystem> {
+    Ok(Json(st.registry.public_system(&number).await?))
+}
+
+/// `GET /v1/organisations`
+pub async fn organisations<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+) -> ApiResult<Vec<Organisation>> {
+    Ok(Json(st.registry.organisations(&p).await?))
+}
+
+/// `POST /v1/organisations`
+pub async fn create_organisation<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<NewOrganisation>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+    let org = st
+        .registry
+        .create_organisation(&p, req, (st.clock)())
+        .await?;
+    Ok((StatusCode::CREATED, Json(org)))
+}
+
+/// Query of `GET /v1/systems`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this organisation.
+    #[serde(default)]
+    pub organisation: Option<Uuid>,
+    /// Only these states (comma-separated).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Only this tier.
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    /// Text in the name, provider or filing number.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Results to skip.
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+/// `GET /v1/systems`
+pub async fn systems<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Vec<System>> {
+    let mut states = Vec::new();
+    for s in q
+        .state
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        states.push(
+            SystemState::parse(s)
+                .ok_or_else(|| ApiError::invalid("state", format!("unknown state '{s}'")))?,
+        );
+    }
+    let filter = SystemFilter {
+        organisation: q.organisation,
+        states,
+        q: q.q,
+        tier: q.tier,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(st.registry.systems(&p, filter).await?))
+}
+
+/// `POST /v1/systems`
+pub async fn create_system<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<NewSystem>,
+) -> Result<(StatusCode, Json<System>), ApiError> {
+    let s = st.registry.create_system(&p, req, (st.clock)()).await?;
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+/// `GET /v1/systems/{id}`
+pub async fn system<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<System> {
+    Ok(Json(st.registry.system(&p, parse_id(&id)?).await?))
+}
+
+/// Response of `PUT /v1/systems/{id}`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Updated {
+    /// The system after the change.
+    pub system: System,
+    /// How its classification changed.
+    pub diff: ClassificationDiff,
+}
+
+/// `PUT /v1/systems/{id}`
+pub async fn update_system<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateSystem>,
+) -> ApiResult<Updated> {
+    let (system, diff) = st
+        .registry
+        .update_system(&p, parse_id(&id)?, req, (st.clock)())
+        .await?;
+    Ok(Json(Updated { system, diff }))
+}
+
+/// `POST /v1/systems/{id}/transitions`
+pub async fn transition<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TransitionRequest>,
+) -> ApiResult<System> {
+    Ok(Json(
+        st.registry
+            .transition(&p, parse_id(&id)?, req, (st.clock)())
+            .await?,
+    ))
+}
+
+/// `POST /v1/systems/{id}/stage`
+pub async fn stage<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StageRequest>,
+) -> ApiResult<System> {
+    Ok(Json(
+        st.registry
+            .change_stage(&p, parse_id(&id)?, req, (st.clock)())
+            .await?,
+    ))
+}
+
+/// `GET /v1/systems/{id}/revisions`
+pub async fn revisions<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<Revision>> {
+    Ok(Json(st.registry.revisions(&p, parse_id(&id)?).await?))
+}
+
+/// Response of `GET /v1/systems/{id}/evidence`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct EvidenceList {
+    /// Evidence attached.
+    pub evidence: Vec<Evidence>,
+    /// Evidence kinds the current stage still needs before the system may move on.
+    pub missing: Vec<String>,
+}
+
+/// `GET /v1/systems/{id}/evidence`
+pub async fn evidence<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<EvidenceList> {
+    let (evidence, missing) = st.registry.evidence(&p, parse_id(&id)?).await?;
+    Ok(Json(EvidenceList { evidence, missing }))
+}
+
+/// `POST /v1/systems/{id}/evidence`
+pub async fn add_evidence<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewEvidence>,
+) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+    let e = st
+        .registry
+        .add_evidence(&p, parse_id(&id)?, req, (st.clock)())
+        .await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Events after this sequence number.
+    #[serde(default)]
+    pub after: u64,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/audit`
+pub async fn audit<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Vec<AuditEvent>> {
+    Ok(Json(st.registry.audit_events(&p, q.after, q.limit).await?))
+}
+
+/// `GET /v1/audit/verify`
+pub async fn audit_verify<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+) -> ApiResult<AuditVerification> {
+    Ok(Json(st.registry.verify_audit(&p).await?))
+}
+
+/// `GET /v1/tokens`
+pub async fn tokens<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+) -> ApiResult<Vec<Token>> {
+    Ok(Json(st.registry.tokens(&p).await?))
+}
+
+/// `POST /v1/tokens`
+pub async fn create_token<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let t = st.registry.create_token(&p, req, (st.clock)()).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// `DELETE /v1/tokens/{id}`
+pub async fn revoke_token<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Token> {
+    Ok(Json(
+        st.registry
+            .revoke_token(&p, parse_id(&id)?, (st.clock)())
+            .await?,
+    ))
+}

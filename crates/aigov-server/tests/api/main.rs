@@ -1,0 +1,8 @@
+//! Black-box tests of the HTTP API: a real server on port 0 over a fresh SQLite database per
+//! test, driven over real sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod helpers;
+mod registry;
+mod scopes;
+mod validation;

@@ -1,0 +1,349 @@
+//! The registration workflow end to end.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_openapi() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz", None).await.ok()["status"], "ok");
+    let doc = app.get("/openapi.json", None).await.ok();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/v1/systems",
+        "/v1/systems/{id}/transitions",
+        "/v1/public/systems",
+        "/v1/classify",
+    ] {
+        assert!(doc["paths"][path].is_object(), "missing {path}");
+    }
+    // Every $ref points at a schema that exists.
+    let text = doc.to_string();
+    for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = part.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
+        );
+    }
+    let e = app.get("/v1/nothing-here", None).await.expect(404);
+    assert_eq!(e["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn register_transition_update_and_public_search() {
+    let app = spawn_app().await;
+    let (_org, provider, regulator) = app.provider().await;
+    let facts = example("public-chatbot.toml");
+
+    let sys = app.system(&provider, &facts, None).await;
+    let id = sys["id"].as_str().unwrap().to_string();
+    assert_eq!(sys["state"], "draft");
+    assert_eq!(sys["classification"]["tier"], "high");
+    assert!(sys["filing_number"].is_null());
+
+    // Not public while a draft.
+    assert_eq!(
+        app.get("/v1/public/systems?q=Lingxi", None).await.ok(),
+        json!([])
+    );
+
+    let sub = app.transition(&provider, &id, "submitted").await.ok();
+    let filing = sub["filing_number"].as_str().unwrap().to_string();
+    assert!(filing.starts_with("AIG-2026-000001-"), "{filing}");
+
+    // A provider cannot register its own system.
+    let e = app
+        .transition(&provider, &id, "registered")
+        .await
+        .expect(403);
+    assert_eq!(e["error"]["code"], "forbidden");
+
+    let reg = app.transition(&regulator, &id, "registered").await.ok();
+    assert_eq!(reg["state"], "registered");
+
+    // Anyone finds it, by name, provider, code and filing number, with public fields only.
+    for q in [
+        "q=lingxi%20chat",
+        "provider=Lingxi",
+        "provider=91110000600037341L",
+        &format!("filing_number={filing}"),
+    ] {
+        let found = app.get(&format!("/v1/public/systems?{q}"), None).await.ok();
+        assert_eq!(found.as_array().unwrap().len(), 1, "{q}: {found}");
+        let s = &found[0];
+        assert_eq!(s["filing_number"], filing.as_str());
+        assert_eq!(s["provider"], "Lingxi Intelligence Co., Ltd.");
+        assert!(s.get("facts").is_none() && s.get("id").is_none(), "{s}");
+        assert!(s.get("training_compute_flop").is_none());
+    }
+    let one = app
+        .get(&format!("/v1/public/systems/{filing}"), None)
+        .await
+        .ok();
+    assert_eq!(one["tier"], "high");
+
+    // Updating a registered system files a change and records the obligation diff.
+    let mut changed = facts.clone();
+    changed.jurisdictions = Some(vec!["CN".into()]);
+    changed.version = Some("3.1".into());
+    let up = app
+        .put(
+            &format!("/v1/systems/{id}"),
+            Some(&provider),
+            json!({"facts": changed, "reason": "withdrawn from the EU"}),
+        )
+        .await
+        .ok();
+    assert_eq!(up["system"]["state"], "changed");
+    assert_eq!(up["system"]["version"], "3.1");
+    let removed: Vec<&str> = up["diff"]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(removed.iter().any(|o| o.starts_with("eu.")), "{removed:?}");
+    assert_eq!(up["diff"]["tier_before"], "high");
+
+    // Still public (registered with a pending change), and the regulator approves it.
+    assert_eq!(
+        app.get(&format!("/v1/public/systems/{filing}"), None)
+            .await
+            .ok()["state"],
+        "changed"
+    );
+    app.transition(&regulator, &id, "registered").await.ok();
+
+    // History: create, submit, register, update, approve.
+    let revs = app
+        .get(&format!("/v1/systems/{id}/revisions"), Some(&provider))
+        .await
+        .ok();
+    let actions: Vec<&str> = revs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "transition", "transition", "update", "transition"]
+    );
+
+    // Suspension is public; cancellation is final.
+    app.transition(&regulator, &id, "suspended").await.ok();
+    assert_eq!(
+        app.get(&format!("/v1/public/systems/{filing}"), None)
+            .await
+            .ok()["state"],
+        "suspended"
+    );
+    app.transition(&regulator, &id, "cancelled").await.ok();
+    let e = app
+        .transition(&regulator, &id, "registered")
+        .await
+        .expect(409);
+    assert_eq!(e["error"]["code"], "invalid_transition");
+    assert_eq!(e["error"]["allowed"], json!([]));
+
+    // The audit chain covers every step and is intact.
+    let v = app.get("/v1/audit/verify", Some(&regulator)).await.ok();
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["events"].as_u64().unwrap() >= 10);
+}
+
+#[tokio::test]
+async fn filing_numbers_are_never_reused() {
+    let app = spawn_app().await;
+    let (_org, provider, _reg) = app.provider().await;
+    let facts = example("news-recommender.toml");
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        let id = app.system(&provider, &facts, None).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let s = app.transition(&provider, &id, "submitted").await.ok();
+        numbers.push(s["filing_number"].as_str().unwrap().to_string());
+        // Withdrawing and cancelling keeps the number with the system; the next one is new.
+        app.transition(&provider, &id, "draft").await.ok();
+        let again = app.transition(&provider, &id, "submitted").await.ok();
+        assert_eq!(again["filing_number"], numbers.last().unwrap().as_str());
+        app.transition(&provider, &id, "cancelled").await.ok();
+    }
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3, "{numbers:?}");
+}
+
+#[tokio::test]
+async fn open_questions_block_filing_and_prohibited_systems_cannot_register() {
+    let app = spawn_app().await;
+    let (_org, provider, regulator) = app.provider().await;
+    let mut facts = example("public-chatbot.toml");
+    facts.training_compute_flop = None;
+    let sys = app.system(&provider, &facts, None).await;
+    assert_eq!(sys["classification"]["complete"], false);
+    assert_eq!(sys["classification"]["worst_case_tier"], "high");
+    let id = sys["id"].as_str().unwrap().to_string();
+    let e = app
+        .transition(&provider, &id, "submitted")
+        .await
+        .expect(409);
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("open questions") && msg.contains("training_compute_flop"),
+        "{e}"
+    );
+
+    let prohibited = example("emotion-at-work.toml");
+    let pid = app.system(&provider, &prohibited, None).await;
+    assert_eq!(pid["classification"]["tier"], "prohibited");
+    let pid = pid["id"].as_str().unwrap();
+    let e = app
+        .transition(&provider, pid, "submitted")
+        .await
+        .expect(409);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prohibited"),
+        "{e}"
+    );
+    // The regulator cannot register it either.
+    let e = app
+        .transition(&regulator, pid, "registered")
+        .await
+        .expect(409);
+    assert_eq!(e["error"]["code"], "invalid_transition");
+}
+
+#[tokio::test]
+async fn lifecycle_stages_need_the_evidence_of_their_tier() {
+    let app = spawn_app().await;
+    let (_org, provider, _regulator) = app.provider().await;
+    let mut facts = example("public-chatbot.toml");
+    facts.lifecycle_stage = Some(aigov_policy::LifecycleStage::Design);
+    let sys = app.system(&provider, &facts, None).await;
+    let id = sys["id"].as_str().unwrap();
+    let stage = |to: &str| json!({"to": to, "reason": "next stage"});
+
+    let e = app
+        .post(
+            &format!("/v1/systems/{id}/stage"),
+            Some(&provider),
+            stage("development"),
+        )
+        .await
+        .expect(409);
+    assert_eq!(e["error"]["code"], "missing_evidence");
+    let missing: Vec<String> = serde_json::from_value(e["error"]["missing"].clone()).unwrap();
+    assert!(
+        missing.contains(&"risk_assessment".to_string()),
+        "{missing:?}"
+    );
+
+    for kind in &missing {
+        app.post(
+            &format!("/v1/systems/{id}/evidence"),
+            Some(&provider),
+            json!({"kind": kind, "title": format!("{kind} v1"), "sha256": "a".repeat(64)}),
+        )
+        .await
+        .expect(201);
+    }
+    let listed = app
+        .get(&format!("/v1/systems/{id}/evidence"), Some(&provider))
+        .await
+        .ok();
+    assert_eq!(listed["missing"], json!([]));
+    let moved = app
+        .post(
+            &format!("/v1/systems/{id}/stage"),
+            Some(&provider),
+            stage("development"),
+        )
+        .await
+        .ok();
+    assert_eq!(moved["stage"], "development");
+    // Jumping ahead needs the evidence of every stage passed.
+    let e = app
+        .post(
+            &format!("/v1/systems/{id}/stage"),
+            Some(&provider),
+            stage("operation"),
+        )
+        .await
+        .expect(409);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stage development"),
+        "{e}"
+    );
+    // Going back to rework does not.
+    app.post(
+        &format!("/v1/systems/{id}/stage"),
+        Some(&provider),
+        stage("design"),
+    )
+    .await
+    .ok();
+}
+
+#[tokio::test]
+async fn classify_is_public_and_dated() {
+    let app = spawn_app().await;
+    let facts = example("cv-screening.toml");
+    let now = app
+        .post("/v1/classify", None, serde_json::to_value(&facts).unwrap())
+        .await
+        .ok();
+    let later = app
+        .post(
+            "/v1/classify?as_of=2028-01-01",
+            None,
+            serde_json::to_value(&facts).unwrap(),
+        )
+        .await
+        .ok();
+    assert_eq!(now["as_of"], "2026-11-28");
+    assert_eq!(later["tier"], "high");
+    assert!(
+        now["upcoming"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["rule"].as_str().unwrap().starts_with("eu."))
+    );
+    let toml = std::fs::read_to_string(examples().join("spam-filter.toml")).unwrap();
+    let resp = app
+        .http
+        .post(format!("{}/v1/classify/toml", app.base))
+        .header("content-type", "application/toml")
+        .body(toml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let packs = app.get("/v1/rules", None).await.ok();
+    assert_eq!(packs.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_server_clock_dates_every_classification() {
+    let app = spawn_app().await;
+    let (_org, provider, _regulator) = app.provider().await;
+    let facts = example("cv-screening.toml");
+    let before = app.system(&provider, &facts, None).await;
+    *app.now.lock().unwrap() =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2028, 1, 1, 0, 0, 0).unwrap();
+    let after = app.system(&provider, &facts, None).await;
+    assert_eq!(before["classification"]["as_of"], "2026-11-28");
+    assert_eq!(after["classification"]["as_of"], "2028-01-01");
+    assert_eq!(after["classification"]["tier"], "high");
+    assert_eq!(after["created_at"], "2028-01-01T00:00:00Z");
+}

@@ -1,0 +1,371 @@
+//! Commands on the local data folder: `serve`, `init`, `token`, and the demo data set.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use aigov_policy::FactFormat;
+use aigov_registry::model::*;
+use aigov_registry::{Config, Registry};
+use aigov_server::{AppState, ServerConfig};
+use aigov_store::SqliteStore;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use uuid::Uuid;
+
+use crate::offline::load_classifier;
+use crate::{DataDir, Exit, RuleOpts, output};
+
+/// `aigov serve`
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Address to listen on.
+    #[arg(long, env = "AIGOV_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed the demo data set (only into an empty registry).
+    #[arg(long)]
+    demo: bool,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    max_body: usize,
+    /// Do not create and print a bootstrap admin token.
+    #[arg(long)]
+    no_token: bool,
+    #[command(flatten)]
+    rules: RuleOpts,
+}
+
+/// `aigov token …`
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown once).
+    Create {
+        #[command(flatten)]
+        data: DataDir,
+        /// Label.
+        #[arg(long)]
+        name: String,
+        /// Role: admin, regulator, reviewer or provider.
+        #[arg(long)]
+        role: String,
+        /// Organisation id (provider tokens).
+        #[arg(long)]
+        org: Option<Uuid>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token.
+    Revoke {
+        #[command(flatten)]
+        data: DataDir,
+        /// Token id.
+        id: Uuid,
+    },
+    /// List tokens.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const BOOTSTRAP: &str = "bootstrap (aigov serve)";
+
+/// Opens (creating) the data folder and its database.
+async fn open(data: &DataDir, rules: &RuleOpts) -> Result<Registry<SqliteStore>> {
+    create_dir_private(&data.data_dir)?;
+    let db = data.data_dir.join("aigov.db");
+    let store = SqliteStore::open(&db)
+        .await
+        .with_context(|| format!("failed to open the database {}", db.display()))?;
+    Ok(Registry::new(
+        store,
+        Arc::new(load_classifier(rules)?),
+        Config::default(),
+    ))
+}
+
+fn create_dir_private(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("failed to create the data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("failed to restrict permissions of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+async fn bootstrap_token<S: aigov_registry::store::Store>(
+    reg: &Registry<S>,
+) -> Result<CreatedToken> {
+    let admin = Principal::local_admin("local:aigov serve");
+    let now = chrono::Utc::now();
+    for t in reg.tokens(&admin).await? {
+        if t.name == BOOTSTRAP && t.revoked_at.is_none() {
+            reg.revoke_token(&admin, t.id, now).await?;
+        }
+    }
+    Ok(reg
+        .create_token(
+            &admin,
+            NewToken {
+                name: BOOTSTRAP.into(),
+                role: Role::Admin,
+                organisation: None,
+            },
+            now,
+        )
+        .await?)
+}
+
+/// `aigov serve`
+pub async fn serve(a: ServeArgs) -> Result<()> {
+    let reg = open(&a.data, &a.rules).await?;
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", a.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("failed to read the listening address")?;
+    let demo = if a.demo { seed_demo(&reg).await? } else { None };
+    println!("aigov registry serving on http://{addr}");
+    println!("  data folder: {}", a.data.data_dir.display());
+    println!("  API: http://{addr}/v1   OpenAPI: http://{addr}/openapi.json");
+    if !a.no_token {
+        let t = bootstrap_token(&reg).await?;
+        println!("  admin token (valid until the next start): {}", t.secret);
+    }
+    if let Some(d) = demo {
+        println!("  demo data seeded: {d}");
+    }
+    let state = AppState::new(
+        reg,
+        aigov_server::system_clock(),
+        ServerConfig {
+            max_body: a.max_body,
+        },
+    );
+    aigov_server::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("the server failed")?;
+    Ok(())
+}
+
+/// `aigov init`
+pub async fn init(data: &DataDir, json: bool) -> Result<()> {
+    let reg = open(data, &RuleOpts::default()).await?;
+    let admin = Principal::local_admin("local:aigov init");
+    let t = reg
+        .create_token(
+            &admin,
+            NewToken {
+                name: "admin (aigov init)".into(),
+                role: Role::Admin,
+                organisation: None,
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"data_dir": data.data_dir, "token": t})
+        );
+    } else {
+        println!("initialised {}", data.data_dir.join("aigov.db").display());
+        println!("admin token: {}", t.secret);
+    }
+    Ok(())
+}
+
+/// `aigov token …`
+pub async fn token(c: TokenCommand) -> Result<()> {
+    let admin = Principal::local_admin("local:aigov token");
+    match c {
+        TokenCommand::Create {
+            data,
+            name,
+            role,
+            org,
+            json,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                Exit(
+                    2,
+                    format!("unknown role '{role}' (admin, regulator, reviewer, provider)"),
+                )
+            })?;
+            let reg = open(&data, &RuleOpts::default()).await?;
+            let t = reg
+                .create_token(
+                    &admin,
+                    NewToken {
+                        name,
+                        role,
+                        organisation: org,
+                    },
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(registry_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                println!(
+                    "token {} ({}) created; secret (shown once):",
+                    t.token.id,
+                    t.token.role.as_str()
+                );
+                println!("{}", t.secret);
+            }
+        }
+        TokenCommand::Revoke { data, id } => {
+            let reg = open(&data, &RuleOpts::default()).await?;
+            reg.revoke_token(&admin, id, chrono::Utc::now())
+                .await
+                .map_err(registry_err)?;
+            println!("token {id} revoked");
+        }
+        TokenCommand::List { data, json } => {
+            let reg = open(&data, &RuleOpts::default()).await?;
+            let tokens = reg.tokens(&admin).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.to_string(),
+                            t.role.as_str().into(),
+                            t.organisation.map(|o| o.to_string()).unwrap_or_default(),
+                            t.revoked_at
+                                .map_or("active".into(), |r| format!("revoked {r}")),
+                            t.name.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["ID", "ROLE", "ORGANISATION", "STATUS", "NAME"], &rows);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Invalid requests and conflicts are the user's to fix (exit 2), the rest is a failure.
+fn registry_err(e: aigov_registry::Error) -> anyhow::Error {
+    match e {
+        aigov_registry::Error::Store(_) => anyhow::Error::new(e),
+        other => Exit(2, other.to_string()).into(),
+    }
+}
+
+/// The demo systems: (file name, text, state to reach).
+const DEMO: &[(&str, &str, SystemState)] = &[
+    (
+        "public-chatbot.toml",
+        include_str!("../../../examples/systems/public-chatbot.toml"),
+        SystemState::Registered,
+    ),
+    (
+        "cv-screening.toml",
+        include_str!("../../../examples/systems/cv-screening.toml"),
+        SystemState::Submitted,
+    ),
+    (
+        "credit-scoring.toml",
+        include_str!("../../../examples/systems/credit-scoring.toml"),
+        SystemState::Registered,
+    ),
+    (
+        "emotion-at-work.toml",
+        include_str!("../../../examples/systems/emotion-at-work.toml"),
+        SystemState::Draft,
+    ),
+    (
+        "news-recommender.toml",
+        include_str!("../../../examples/systems/news-recommender.toml"),
+        SystemState::Registered,
+    ),
+    (
+        "spam-filter.toml",
+        include_str!("../../../examples/systems/spam-filter.toml"),
+        SystemState::Registered,
+    ),
+];
+
+/// Seeds the demo into an empty registry, through the service (so every step is audited).
+/// Returns a summary, or `None` if the registry was not empty.
+pub async fn seed_demo<S: aigov_registry::store::Store>(
+    reg: &Registry<S>,
+) -> Result<Option<String>> {
+    let admin = Principal::local_admin("local:demo");
+    if !reg.organisations(&admin).await?.is_empty() {
+        return Ok(None);
+    }
+    let now = chrono::Utc::now();
+    let mut summary = Vec::new();
+    for (file, text, target) in DEMO {
+        let facts = aigov_policy::parse_facts(text, FactFormat::Toml)
+            .with_context(|| format!("demo file {file} is invalid"))?;
+        let p = facts.provider.clone().unwrap_or_default();
+        let country = p.country.clone().unwrap_or_else(|| "CN".into());
+        let org = reg
+            .create_organisation(
+                &admin,
+                NewOrganisation {
+                    name: p.name.clone().unwrap_or_else(|| "Demo provider".into()),
+                    kind: OrgKind::Provider,
+                    country,
+                    code: p.code.clone(),
+                    safety_officer: Some("Algorithm safety officer".into()),
+                },
+                now,
+            )
+            .await
+            .with_context(|| format!("failed to seed the provider of {file}"))?;
+        let sys = reg
+            .create_system(
+                &admin,
+                NewSystem {
+                    organisation: Some(org.id),
+                    facts,
+                },
+                now,
+            )
+            .await
+            .with_context(|| format!("failed to seed {file}"))?;
+        let path: &[SystemState] = match target {
+            SystemState::Draft => &[],
+            SystemState::Submitted => &[SystemState::Submitted],
+            _ => &[SystemState::Submitted, SystemState::Registered],
+        };
+        for to in path {
+            reg.transition(
+                &admin,
+                sys.id,
+                TransitionRequest {
+                    to: *to,
+                    reason: "demo data".into(),
+                },
+                now,
+            )
+            .await
+            .with_context(|| format!("failed to move demo system {file} to {to}"))?;
+        }
+        summary.push(format!(
+            "{} ({}, {})",
+            sys.name, sys.classification.tier, target
+        ));
+    }
+    Ok(Some(summary.join("; ")))
+}
