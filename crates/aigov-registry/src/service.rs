@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aigov_policy::classify::ClassificationDiff;
 use aigov_policy::{Classification, Classifier, LifecycleStage, SystemFacts};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -182,8 +182,7 @@ impl<S: Store> Registry<S> {
         now: DateTime<Utc>,
         action: &str,
         subject: String,
-        before: serde_json::Value,
-        after: serde_json::Value,
+        (before, after): (serde_json::Value, serde_json::Value),
     ) -> Result<AuditEvent> {
         let last = tx.last_audit_event().await?;
         let (seq, prev_hash) = match last {
@@ -192,7 +191,8 @@ impl<S: Store> Registry<S> {
         };
         let mut e = AuditEvent {
             seq,
-            at: now,
+            // Stores keep microseconds; hash exactly what will be read back.
+            at: now.trunc_subsecs(6),
             actor: p.name.clone(),
             action: action.into(),
             subject,
@@ -308,8 +308,7 @@ impl<S: Store> Registry<S> {
             now,
             "org.create",
             org.id.to_string(),
-            serde_json::Value::Null,
-            json!(org),
+            (serde_json::Value::Null, json!(org)),
         )
         .await?;
         tx.commit().await?;
@@ -480,8 +479,7 @@ impl<S: Store> Registry<S> {
             now,
             &format!("system.{action}"),
             system.id.to_string(),
-            before.map_or(serde_json::Value::Null, summary),
-            after,
+            (before.map_or(serde_json::Value::Null, summary), after),
         )
         .await?;
         Ok(rev)
@@ -826,8 +824,7 @@ impl<S: Store> Registry<S> {
             now,
             "system.evidence",
             id.to_string(),
-            serde_json::Value::Null,
-            json!(ev),
+            (serde_json::Value::Null, json!(ev)),
         )
         .await?;
         tx.commit().await?;
@@ -940,8 +937,7 @@ impl<S: Store> Registry<S> {
             now,
             "token.create",
             token.id.to_string(),
-            serde_json::Value::Null,
-            json!(token),
+            (serde_json::Value::Null, json!(token)),
         )
         .await?;
         tx.commit().await?;
@@ -968,8 +964,7 @@ impl<S: Store> Registry<S> {
             now,
             "token.revoke",
             id.to_string(),
-            json!(before),
-            json!(t),
+            (json!(before), json!(t)),
         )
         .await?;
         tx.commit().await?;

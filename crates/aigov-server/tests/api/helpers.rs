@@ -48,6 +48,7 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
     let now = Arc::new(Mutex::new(
         Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap(),
     ));
+    let start = *now.lock().unwrap();
     let admin = registry
         .create_token(
             &Principal::local_admin("test"),
@@ -56,7 +57,7 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
                 role: Role::Admin,
                 organisation: None,
             },
-            *now.lock().unwrap(),
+            start,
         )
         .await
         .unwrap()

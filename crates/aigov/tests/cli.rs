@@ -1,0 +1,398 @@
+//! The `aigov` binary, run as a user would: offline commands, exit codes, and `serve --demo`
+//! driven by the CLI client over a real socket.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aigov"));
+    c.env_remove("AIGOV_TOKEN")
+        .env_remove("AIGOV_SERVER")
+        .env_remove("AIGOV_DATA_DIR");
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn classify_prints_tier_obligations_and_questions() {
+    let file = root().join("examples/systems/public-chatbot.toml");
+    let o = run(&["classify", file.to_str().unwrap(), "--as-of", "2026-11-28"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("Tier:          high (complete)"), "{out}");
+    assert!(out.contains("Registration:  MANDATORY"), "{out}");
+    assert!(out.contains("Obligations ("), "{out}");
+
+    let o = run(&["classify", file.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["tier"], "high");
+    assert!(
+        v["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| !o["source"].as_str().unwrap().is_empty())
+    );
+
+    // Missing facts are asked for, never assumed harmless.
+    let dir = tempfile::tempdir().unwrap();
+    let partial = dir.path().join("partial.toml");
+    std::fs::write(
+        &partial,
+        "name = \"Mystery bot\"\njurisdictions = [\"EU\"]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "classify",
+        partial.to_str().unwrap(),
+        "--as-of",
+        "2026-11-28",
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("PROVISIONAL: could be up to prohibited"),
+        "{out}"
+    );
+    assert!(
+        out.contains("practices: Does the system perform any practice"),
+        "{out}"
+    );
+}
+
+#[test]
+fn classify_as_of_a_date_and_with_parameters() {
+    let file = root().join("examples/systems/cv-screening.toml");
+    let f = file.to_str().unwrap();
+    let tier = |args: &[&str]| {
+        let mut all = vec!["classify", f, "--json"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["tier"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(tier(&["--as-of", "2028-01-01"]), "high");
+    assert_eq!(tier(&["--as-of", "2024-01-01"]), "minimal");
+
+    // The registration threshold is configurable: lower it below the model's compute.
+    let spam = root().join("examples/systems/spam-filter.toml");
+    let reg = |params: &[&str]| {
+        let mut all = vec!["classify", spam.to_str().unwrap(), "--json"];
+        all.extend_from_slice(params);
+        let o = run(&all);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["registration"]["mandatory"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!reg(&[]));
+    assert!(reg(&[
+        "--param",
+        "registration-threshold.compute_threshold_flop=1e10",
+        "--param",
+        "registration-threshold.applies_in=['EU']"
+    ]));
+    let o = run(&[
+        "classify",
+        spam.to_str().unwrap(),
+        "--param",
+        "registration-threshold.nothing=1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("has no parameter 'nothing'"));
+}
+
+#[test]
+fn bad_fact_files_name_the_place_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nfunctions = [\"generation_synthesis\", \"telepathy\"]\n",
+    )
+    .unwrap();
+    let o = run(&["classify", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = text(&o);
+    assert!(out.contains("line 2") && out.contains("telepathy"), "{out}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name": "x", "provider": {"code": 7}}"#).unwrap();
+    let o = run(&["classify", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("provider.code"), "{}", text(&o));
+
+    let o = run(&["classify", "/nonexistent/system.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("failed to read /nonexistent/system.toml"));
+}
+
+#[test]
+fn rules_check_lints_packs() {
+    let o = run(&["rules", "check", root().join("rules").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("0 error(s)"));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        r#"[pack]
+id = "acme"
+version = "1"
+title = "ACME self-regulation convention"
+jurisdiction = "CN"
+
+[[obligations]]
+id = "acme.review"
+title = "Ethics review before launch"
+source = "ACME convention art. 3"
+
+[[rules]]
+id = "acme.generation"
+title = "Generative services need an ethics review"
+source = "ACME convention art. 2"
+tier = "significant"
+when = "functions has 'generation_synthesis' and users > 1000"
+applies_from = "2026-01-01"
+obligations = ["acme.review"]
+
+[[rules]]
+id = "eu.art5.a"
+title = "clashes with a shipped rule id"
+source = "ACME convention art. 9"
+tier = "limited"
+when = "public_facing"
+applies_from = "2026-01-01"
+"#,
+    )
+    .unwrap();
+    let o = run(&["rules", "check", dir.path().to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msgs: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("rule id 'eu.art5.a' is also used in pack 'eu-ai-act'")),
+        "{msgs:?}"
+    );
+
+    // Fixed, the pack loads without recompiling and takes part in classification.
+    let fixed = std::fs::read_to_string(dir.path().join("acme.toml"))
+        .unwrap()
+        .replace("eu.art5.a", "acme.public");
+    std::fs::write(dir.path().join("acme.toml"), fixed).unwrap();
+    let o = run(&["rules", "check", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = root().join("examples/systems/public-chatbot.toml");
+    let o = run(&[
+        "classify",
+        file.to_str().unwrap(),
+        "--json",
+        "--rules",
+        dir.path().to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "acme.review"),
+        "{v}"
+    );
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_demo() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut token) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("aigov registry serving on ") {
+            url = rest.trim().to_string();
+        }
+        if let Some((_, t)) = line.split_once("admin token (valid until the next start): ") {
+            token = t.trim().to_string();
+        }
+        if line.contains("demo data seeded") {
+            break;
+        }
+    }
+    assert!(
+        !url.is_empty() && !token.is_empty(),
+        "server did not announce itself"
+    );
+    Server {
+        child,
+        url,
+        token,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn serve_demo_and_drive_it_with_the_cli() {
+    let s = serve_demo();
+    let remote = |args: &[&str], token: Option<&str>| {
+        let mut c = bin();
+        c.args(args).arg("--server").arg(&s.url);
+        if let Some(t) = token {
+            c.arg("--token").arg(t);
+        }
+        c.output().unwrap()
+    };
+
+    // The public finds the registered demo systems without a token.
+    let o = remote(&["search", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Lingxi Chat") && names.contains(&"InboxGuard"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"MoodMetrics"),
+        "a draft is public: {names:?}"
+    );
+    let tiers: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tier"].as_str().unwrap())
+        .collect();
+    assert!(
+        tiers.contains(&"high") && tiers.contains(&"minimal"),
+        "{tiers:?}"
+    );
+
+    // The admin sees all six, including the prohibited draft.
+    let o = remote(&["system", "list", "--json"], Some(&s.token));
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 6, "{all}");
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["classification"]["tier"] == "prohibited")
+    );
+
+    // Register, submit and move a new system through the CLI; a bad transition exits 4.
+    let orgs = remote(&["org", "list", "--json"], Some(&s.token));
+    let orgs: serde_json::Value = serde_json::from_slice(&orgs.stdout).unwrap();
+    let org = orgs[0]["id"].as_str().unwrap().to_string();
+    let file = root().join("examples/systems/spam-filter.toml");
+    let o = remote(
+        &[
+            "system",
+            "register",
+            file.to_str().unwrap(),
+            "--org",
+            &org,
+            "--submit",
+            "--json",
+        ],
+        Some(&s.token),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let sys: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(sys["state"], "submitted");
+    let id = sys["id"].as_str().unwrap();
+    let o = remote(
+        &[
+            "system",
+            "transition",
+            id,
+            "--to",
+            "changed",
+            "--reason",
+            "x",
+        ],
+        Some(&s.token),
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("allowed: draft, registered, cancelled"),
+        "{}",
+        text(&o)
+    );
+    let o = remote(
+        &[
+            "system",
+            "transition",
+            id,
+            "--to",
+            "registered",
+            "--reason",
+            "approved",
+        ],
+        Some(&s.token),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = remote(&["system", "history", id], Some(&s.token));
+    assert!(text(&o).contains("#3"), "{}", text(&o));
+
+    // No token: refused with exit 4; a dead server: exit 1.
+    let o = remote(&["system", "list"], None);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let o = bin()
+        .args(["search", "--server", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+
+    let o = remote(&["audit", "verify"], Some(&s.token));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("audit chain intact"));
+}
