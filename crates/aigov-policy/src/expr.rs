@@ -739,9 +739,17 @@ pub fn explain(
             if target == Truth::Unknown {
                 return;
             }
+            // Show parameters with the value they had, e.g. `users > 1000000 ($user_threshold)`.
+            let condition = match expr {
+                Expr::Cmp(p, op, lit @ Literal::Param(name)) => match resolve(lit, params) {
+                    Ok(v) => format!("{p} {} {v} (${name})", op.as_str()),
+                    Err(_) => expr.to_string(),
+                },
+                _ => expr.to_string(),
+            };
             out.push(Evidence {
                 fact: path.clone(),
-                condition: expr.to_string(),
+                condition,
                 value: facts.get(path).cloned().unwrap_or(Value::Null),
                 held: target == Truth::True,
             });
@@ -870,5 +878,23 @@ mod tests {
             let e = parse(src).unwrap();
             assert_eq!(parse(&e.to_string()).unwrap(), e, "{src}");
         }
+    }
+
+    #[test]
+    fn explanations_show_parameter_values() {
+        let e = parse("users > $limit and not public_facing").unwrap();
+        let f = SystemFacts {
+            users: Some(5000),
+            public_facing: Some(false),
+            ..Default::default()
+        };
+        let mut params = BTreeMap::new();
+        params.insert("limit".to_string(), Literal::Number(1000.0));
+        let mut out = Vec::new();
+        explain(&e, &FactView::new(&f), &params, Truth::True, &mut out);
+        assert_eq!(out[0].condition, "users > 1000 ($limit)");
+        assert!(out[0].held);
+        assert_eq!(out[1].condition, "public_facing");
+        assert!(!out[1].held, "{out:?}");
     }
 }
