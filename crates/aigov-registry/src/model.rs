@@ -373,6 +373,22 @@ pub struct NewEvidence {
     pub sha256: Option<String>,
 }
 
+/// Metadata of an uploaded evidence document (the document is the request body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceUpload {
+    /// Lifecycle stage (default: the system's current stage).
+    #[serde(default)]
+    pub stage: Option<LifecycleStage>,
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Original file name, kept for the download.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
 /// One revision of a system: what changed and how its obligations moved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Revision {

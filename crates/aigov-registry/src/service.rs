@@ -831,6 +831,77 @@ impl<S: Store> Registry<S> {
         Ok(ev)
     }
 
+    /// Attaches an uploaded document as evidence: it is stored under its SHA-256 and the
+    /// evidence record points at it (`uri` = `aigov:blob/sha256/<hex>`).
+    pub async fn upload_evidence(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        meta: EvidenceUpload,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Evidence> {
+        {
+            // Check rights before storing anything.
+            let mut tx = self.store.read().await?;
+            let sys = self.load_visible(&mut tx, p, id).await?;
+            self.check_owner(p, &sys)?;
+        }
+        if bytes.is_empty() {
+            return Err(Error::invalid("body", "the uploaded document is empty"));
+        }
+        let sha = hex::encode(Sha256::digest(bytes));
+        self.store.put_blob(&sha, bytes).await?;
+        let title = match &meta.filename {
+            Some(f) if !f.trim().is_empty() => format!("{} ({})", meta.title.trim(), f.trim()),
+            _ => meta.title.clone(),
+        };
+        self.add_evidence(
+            p,
+            id,
+            NewEvidence {
+                stage: meta.stage,
+                kind: meta.kind,
+                title,
+                uri: Some(format!("aigov:blob/sha256/{sha}")),
+                sha256: Some(sha),
+            },
+            now,
+        )
+        .await
+    }
+
+    /// An uploaded evidence document.
+    pub async fn evidence_document(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        evidence: Uuid,
+    ) -> Result<(Evidence, Vec<u8>)> {
+        let ev = {
+            let mut tx = self.store.read().await?;
+            self.load_visible(&mut tx, p, id).await?;
+            tx.evidence(id)
+                .await?
+                .into_iter()
+                .find(|e| e.id == evidence)
+        };
+        let not_found = || Error::NotFound(format!("uploaded document of evidence {evidence}"));
+        let ev = ev.ok_or_else(not_found)?;
+        let stored = ev
+            .uri
+            .as_deref()
+            .is_some_and(|u| u.starts_with("aigov:blob/sha256/"));
+        let sha = ev.sha256.clone().filter(|_| stored).ok_or_else(not_found)?;
+        let bytes = self.store.get_blob(&sha).await?.ok_or_else(not_found)?;
+        if hex::encode(Sha256::digest(&bytes)) != sha {
+            return Err(Error::Store(format!(
+                "stored document {sha} does not match its hash"
+            )));
+        }
+        Ok((ev, bytes))
+    }
+
     /// Evidence of a system, with what its current stage still lacks.
     pub async fn evidence(&self, p: &Principal, id: Uuid) -> Result<(Vec<Evidence>, Vec<String>)> {
         let mut tx = self.store.read().await?;

@@ -22,6 +22,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Starts a write transaction. Write transactions are serialised.
     fn write(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+
+    /// Stores a document under its SHA-256 (lower-case hex), atomically: a reader sees the
+    /// whole document or nothing. Storing the same bytes twice is a no-op.
+    fn put_blob(&self, sha256: &str, bytes: &[u8]) -> impl Future<Output = Result<()>> + Send;
+
+    /// The document stored under `sha256`, if any.
+    fn get_blob(&self, sha256: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
 }
 
 /// Operations inside a transaction. Dropping a transaction without `commit` rolls it back.

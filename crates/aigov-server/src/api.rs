@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth, RawBody};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -342,6 +342,50 @@ pub async fn add_evidence<S: Store>(
         .add_evidence(&p, parse_id(&id)?, req, (st.clock)())
         .await?;
     Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// `POST /v1/systems/{id}/evidence/upload?kind=…&title=…[&stage=…][&filename=…]`: the body is
+/// the document; it is stored under its SHA-256 and attached as evidence.
+pub async fn upload_evidence<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiQuery(meta): ApiQuery<EvidenceUpload>,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+    let e = st
+        .registry
+        .upload_evidence(&p, parse_id(&id)?, meta, &body, (st.clock)())
+        .await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// `GET /v1/systems/{id}/evidence/{evidence}/document`: an uploaded document, as stored.
+pub async fn evidence_document<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path((id, evidence)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let (ev, bytes) = st
+        .registry
+        .evidence_document(&p, parse_id(&id)?, parse_id(&evidence)?)
+        .await?;
+    let sha = ev.sha256.unwrap_or_default();
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_string(),
+            ),
+            (
+                axum::http::header::HeaderName::from_static("x-content-sha256"),
+                sha,
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Query of `GET /v1/audit`.

@@ -35,23 +35,35 @@ impl<T: DeserializeOwned, S: Store> FromRequest<AppState<S>> for ApiJson<T> {
                 "the body must be JSON (Content-Type: application/json)",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A raw body whose rejections (too large, broken stream) are JSON errors like every other.
+pub struct RawBody(pub Bytes);
+
+impl<S: Store> FromRequest<AppState<S>> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState<S>) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
             .await
+            .map(RawBody)
             .map_err(|e: BytesRejection| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "payload_too_large",
                         format!(
-                            "the body is larger than the limit of {} bytes",
-                            state.config.max_body
+                            "the body is larger than the limit ({} bytes for JSON, {} for uploads)",
+                            state.config.max_body, state.config.max_upload
                         ),
                     )
                 } else {
                     ApiError::new(e.status(), "bad_body", e.body_text())
                 }
-            })?;
-        parse_json(&bytes).map(ApiJson)
+            })
     }
 }
 

@@ -24,14 +24,17 @@ use crate::error::ApiError;
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Largest request body accepted, in bytes (413 beyond).
+    /// Largest JSON request body accepted, in bytes (413 beyond).
     pub max_body: usize,
+    /// Largest uploaded evidence document, in bytes (413 beyond).
+    pub max_upload: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body: 1024 * 1024,
+            max_upload: 64 * 1024 * 1024,
         }
     }
 }
@@ -85,6 +88,7 @@ async fn not_found() -> ApiError {
 /// The application's routes.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     let max_body = state.config.max_body;
+    let max_upload = state.config.max_upload;
     let v1 = Router::new()
         .route("/whoami", get(api::whoami))
         .route("/classify", post(api::classify::<S>))
@@ -113,6 +117,14 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route(
             "/systems/{id}/evidence",
             get(api::evidence::<S>).post(api::add_evidence::<S>),
+        )
+        .route(
+            "/systems/{id}/evidence/upload",
+            post(api::upload_evidence::<S>).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route(
+            "/systems/{id}/evidence/{evidence}/document",
+            get(api::evidence_document::<S>),
         )
         .route("/audit", get(api::audit::<S>))
         .route("/audit/verify", get(api::audit_verify::<S>))

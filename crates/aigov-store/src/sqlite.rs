@@ -1,6 +1,6 @@
 //! The SQLite backend.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use crate::{migrate, store_err};
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    blobs: PathBuf,
 }
 
 impl SqliteStore {
@@ -49,7 +50,10 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await
             .map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
-        Ok(SqliteStore { read, write })
+        let blobs = path
+            .parent()
+            .map_or_else(|| PathBuf::from("blobs"), |d| d.join("blobs"));
+        Ok(SqliteStore { read, write, blobs })
     }
 
     /// Runs a raw statement on the write connection. For tests and operator tooling only: it
@@ -74,8 +78,53 @@ pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
 }
 
+impl SqliteStore {
+    fn blob_path(&self, sha256: &str) -> Result<PathBuf> {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(Error::invalid(
+                "sha256",
+                "must be 64 lower-case hexadecimal digits",
+            ));
+        }
+        Ok(self.blobs.join(&sha256[..2]).join(sha256))
+    }
+}
+
 impl Store for SqliteStore {
     type Tx = SqliteTx;
+
+    async fn put_blob(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.blob_path(sha256)?;
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(());
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| Error::Store(format!("cannot create {}: {e}", dir.display())))?;
+        // Write beside, then rename: readers never see a partial document.
+        let tmp = dir.join(format!(".{sha256}.{}.tmp", Uuid::new_v4().simple()));
+        tokio::fs::write(&tmp, bytes)
+            .await
+            .map_err(|e| Error::Store(format!("cannot write {}: {e}", tmp.display())))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Store(format!("cannot store {}: {e}", path.display()))
+        })
+    }
+
+    async fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.blob_path(sha256)?;
+        match tokio::fs::read(&path).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Store(format!("cannot read {}: {e}", path.display()))),
+        }
+    }
 
     async fn read(&self) -> Result<SqliteTx> {
         Ok(SqliteTx {

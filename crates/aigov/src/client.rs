@@ -74,13 +74,34 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<T> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method.clone(), &url);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(b);
+        }
+        self.send(method, path, req).await
+    }
+
+    /// POSTs raw bytes (an upload) and decodes the JSON answer.
+    pub async fn upload<T: DeserializeOwned>(&self, path: &str, bytes: Vec<u8>) -> Result<T> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        self.send(Method::POST, path, req).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        mut req: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let url = format!("{}{path}", self.base);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
         }
         let resp = req
             .send()

@@ -27,9 +27,12 @@ pub struct ServeArgs {
     /// Seed the demo data set (only into an empty registry).
     #[arg(long)]
     demo: bool,
-    /// Largest request body, in bytes.
+    /// Largest JSON request body, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body: usize,
+    /// Largest uploaded evidence document, in bytes.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    max_upload: usize,
     /// Do not create and print a bootstrap admin token.
     #[arg(long)]
     no_token: bool,
@@ -150,6 +153,7 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
         aigov_server::system_clock(),
         ServerConfig {
             max_body: a.max_body,
+            max_upload: a.max_upload,
         },
     );
     aigov_server::serve(listener, state, async {

@@ -116,7 +116,8 @@ pub enum SystemCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Attach evidence (a local file is hashed with SHA-256; its bytes stay local).
+    /// Attach evidence: a URI, a local file hashed with SHA-256 (its bytes stay local), or with
+    /// `--upload` the file itself, stored by the registry under its SHA-256.
     Evidence {
         #[command(flatten)]
         remote: Remote,
@@ -131,9 +132,12 @@ pub enum SystemCommand {
         /// URI of the document.
         #[arg(long)]
         uri: Option<String>,
-        /// Local file to hash.
+        /// Local file to hash (or to upload with `--upload`).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Upload the file to the registry.
+        #[arg(long, requires = "file")]
+        upload: bool,
         /// Stage (default: the current one).
         #[arg(long)]
         stage: Option<String>,
@@ -461,7 +465,31 @@ pub async fn system(c: SystemCommand) -> Result<()> {
             uri,
             file,
             stage,
+            upload,
         } => {
+            if let (true, Some(f)) = (upload, &file) {
+                let bytes =
+                    std::fs::read(f).with_context(|| format!("failed to read {}", f.display()))?;
+                let mut q = format!("kind={}&title={}", urlencode(&kind), urlencode(&title));
+                if let Some(s) = &stage {
+                    q.push_str(&format!("&stage={}", parse_stage(s)?.as_str()));
+                }
+                if let Some(n) = f.file_name() {
+                    q.push_str(&format!("&filename={}", urlencode(&n.to_string_lossy())));
+                }
+                let path = format!("/v1/systems/{id}/evidence/upload?{q}");
+                let e: Evidence = client(&remote)?.upload(&path, bytes).await?;
+                if remote.json {
+                    return print_json(&e);
+                }
+                println!(
+                    "document uploaded as evidence {} ({}, sha256 {})",
+                    e.id,
+                    e.kind,
+                    e.sha256.unwrap_or_default()
+                );
+                return Ok(());
+            }
             let sha256 = match &file {
                 Some(f) => Some(sha256_file(f)?),
                 None => None,

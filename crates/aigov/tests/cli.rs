@@ -380,6 +380,31 @@ fn serve_demo_and_drive_it_with_the_cli() {
         Some(&s.token),
     );
     assert!(o.status.success(), "{}", text(&o));
+    let doc = s._dir.path().join("report.txt");
+    std::fs::write(&doc, "model card v1").unwrap();
+    let o = remote(
+        &[
+            "system",
+            "evidence",
+            id,
+            "--kind",
+            "model_card",
+            "--title",
+            "Model card",
+            "--file",
+            doc.to_str().unwrap(),
+            "--upload",
+            "--json",
+        ],
+        Some(&s.token),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        ev["sha256"],
+        hex::encode(sha2::Sha256::digest(b"model card v1"))
+    );
     let o = remote(&["system", "history", id], Some(&s.token));
     assert!(text(&o).contains("#3"), "{}", text(&o));
 

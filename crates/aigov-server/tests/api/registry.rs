@@ -254,6 +254,56 @@ async fn lifecycle_stages_need_the_evidence_of_their_tier() {
         .await
         .expect(201);
     }
+    // An uploaded document is stored under its SHA-256 and comes back byte for byte.
+    let doc = b"%PDF-1.7 red-team report".to_vec();
+    let resp = app
+        .http
+        .post(format!(
+            "{}/v1/systems/{id}/evidence/upload?kind=red_team_report&title=Red%20team&stage=testing&filename=rt.pdf",
+            app.base
+        ))
+        .bearer_auth(&provider)
+        .body(doc.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let ev: serde_json::Value = resp.json().await.unwrap();
+    let sha = ev["sha256"].as_str().unwrap().to_string();
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(&doc)));
+    assert_eq!(ev["uri"], format!("aigov:blob/sha256/{sha}"));
+    assert_eq!(ev["stage"], "testing");
+    let doc_path = format!(
+        "/v1/systems/{id}/evidence/{}/document",
+        ev["id"].as_str().unwrap()
+    );
+    let resp = app
+        .http
+        .get(format!("{}{doc_path}", app.base))
+        .bearer_auth(&provider)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-content-sha256"], sha.as_str());
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), doc);
+    // Another organisation's provider cannot fetch it; an empty upload is refused.
+    let other_org = app.org("Other Co.", "DE", None).await;
+    let other = app.token("provider", Some(other_org)).await;
+    app.get(&doc_path, Some(&other)).await.expect(404);
+    let resp = app
+        .http
+        .post(format!(
+            "{}/v1/systems/{id}/evidence/upload?kind=x&title=y",
+            app.base
+        ))
+        .bearer_auth(&provider)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
     let listed = app
         .get(&format!("/v1/systems/{id}/evidence"), Some(&provider))
         .await

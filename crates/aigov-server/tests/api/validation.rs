@@ -184,7 +184,11 @@ async fn malformed_bodies_name_the_field() {
 
 #[tokio::test]
 async fn oversized_bodies_get_413_and_nothing_is_half_written() {
-    let app = spawn_with(ServerConfig { max_body: 4096 }).await;
+    let app = spawn_with(ServerConfig {
+        max_body: 4096,
+        max_upload: 8192,
+    })
+    .await;
     let (_org, provider, regulator) = app.provider().await;
     let mut facts = example("spam-filter.toml");
     facts.intended_purpose = Some("x".repeat(10_000));
@@ -197,6 +201,29 @@ async fn oversized_bodies_get_413_and_nothing_is_half_written() {
         app.get("/v1/systems", Some(&regulator)).await.ok(),
         json!([])
     );
+
+    // Uploads have their own limit.
+    let id = app
+        .system(&provider, &example("spam-filter.toml"), None)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let upload = |n: usize| {
+        app.http
+            .post(format!(
+                "{}/v1/systems/{id}/evidence/upload?kind=test_report&title=Tests",
+                app.base
+            ))
+            .bearer_auth(&provider)
+            .body(vec![b'x'; n])
+            .send()
+    };
+    assert_eq!(upload(6000).await.unwrap().status(), 201);
+    let resp = upload(9000).await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let e: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "payload_too_large");
 
     // A failure inside a write transaction leaves no trace: the audit log only has what succeeded.
     let before = app
