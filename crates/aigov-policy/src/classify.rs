@@ -82,7 +82,7 @@ pub struct Question {
     pub rules: Vec<PendingRule>,
 }
 
-/// A rule not yet in force (or no longer) on the classification date that fires or may fire.
+/// A rule not yet in force on the classification date that fires or may fire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UpcomingRule {
     /// Rule id.

@@ -12,8 +12,8 @@ pub enum Error {
     /// The tier catalogue is invalid.
     #[error("invalid tier catalogue: {0}")]
     Catalogue(String),
-    /// A parameter override names no parameter.
-    #[error("unknown rule-pack parameter {0}")]
+    /// A parameter override names no parameter, or its value does not fit the rules.
+    #[error("invalid rule-pack parameter {0}")]
     UnknownParam(String),
     /// A fact document could not be read.
     #[error("invalid facts at {path}: {message}")]

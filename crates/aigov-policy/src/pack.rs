@@ -551,22 +551,33 @@ impl PackSet {
         &self.packs
     }
 
-    /// Overrides a parameter: `pack_id.name = value`.
+    /// Overrides a parameter: `pack_id.name = value`. The value must fit every condition that
+    /// uses the parameter (a number where a number is compared, known enum values in a list).
     pub fn set_param(&mut self, pack_id: &str, name: &str, value: Literal) -> Result<()> {
         let pack = self
             .packs
             .iter_mut()
             .find(|p| p.id == pack_id)
             .ok_or_else(|| Error::UnknownParam(format!("{pack_id}.{name}: no pack '{pack_id}'")))?;
-        match pack.params.get_mut(name) {
-            Some(slot) => {
-                *slot = value;
-                Ok(())
-            }
-            None => Err(Error::UnknownParam(format!(
+        let Some(slot) = pack.params.get_mut(name) else {
+            return Err(Error::UnknownParam(format!(
                 "{pack_id}.{name}: pack '{pack_id}' has no parameter '{name}'"
-            ))),
+            )));
+        };
+        let old = std::mem::replace(slot, value);
+        // The new value must fit every condition that uses it, as the old one did.
+        let problems: Vec<String> = pack
+            .rules
+            .iter()
+            .flat_map(|r| expr::check(&r.condition, &pack.params))
+            .map(|t| t.message)
+            .collect();
+        if let Some(first) = problems.first() {
+            let msg = format!("{pack_id}.{name}: the new value does not fit: {first}");
+            pack.params.insert(name.to_string(), old);
+            return Err(Error::UnknownParam(msg));
         }
+        Ok(())
     }
 }
 

@@ -554,8 +554,17 @@ impl<S: Store> Registry<S> {
         if let Some(v) = &req.facts.version {
             sys.version = v.clone();
         }
-        if let Some(stage) = req.facts.lifecycle_stage {
-            sys.stage = stage;
+        if let Some(stage) = req.facts.lifecycle_stage
+            && stage != before.stage
+        {
+            // Stages move only through `change_stage`, which checks the evidence.
+            return Err(Error::invalid(
+                "facts.lifecycle_stage",
+                format!(
+                    "the system is in stage {}; change the stage with the stage operation, not with an update",
+                    before.stage.as_str()
+                ),
+            ));
         }
         sys.facts = req.facts;
         sys.facts.lifecycle_stage = Some(sys.stage);

@@ -120,6 +120,36 @@ fn classify_as_of_a_date_and_with_parameters() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("has no parameter 'nothing'"));
+    // A value of the wrong kind is refused, not silently turned into "unknown".
+    for bad in [
+        "registration-threshold.compute_threshold_flop='lots'",
+        "registration-threshold.sectors=['underwater_basket_weaving']",
+    ] {
+        let o = run(&["classify", spam.to_str().unwrap(), "--param", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains("does not fit"), "{bad}: {}", text(&o));
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let file = root().join("examples/systems/public-chatbot.toml");
+    let mut child = bin()
+        .args(["classify", file.to_str().unwrap(), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the child writes (it first loads and evaluates the packs),
+    // so its first write fails with a broken pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
 
 #[test]

@@ -334,6 +334,18 @@ async fn lifecycle_stages_need_the_evidence_of_their_tier() {
             .contains("stage development"),
         "{e}"
     );
+    // An update cannot move the stage behind the evidence check's back.
+    let mut sneaky = facts.clone();
+    sneaky.lifecycle_stage = Some(aigov_policy::LifecycleStage::Operation);
+    let e = app
+        .put(
+            &format!("/v1/systems/{id}"),
+            Some(&provider),
+            json!({"facts": sneaky}),
+        )
+        .await
+        .expect(400);
+    assert_eq!(e["error"]["field"], "facts.lifecycle_stage");
     // Going back to rework does not.
     app.post(
         &format!("/v1/systems/{id}/stage"),
