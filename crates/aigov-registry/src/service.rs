@@ -468,6 +468,15 @@ impl<S: Store> Registry<S> {
             at: now,
         };
         tx.insert_revision(&rev).await?;
+        // Keep the public view in step with the system, in the same transaction.
+        let org = tx.organisation(system.organisation).await?.ok_or_else(|| {
+            Error::Store(format!(
+                "organisation {} of system {} is missing",
+                system.organisation, system.id
+            ))
+        })?;
+        tx.set_public_view(system.id, PublicSystem::of(system, &org).as_ref())
+            .await?;
         let mut after = summary(system);
         after["diff"] = json!(diff);
         if let Some(r) = reason {
@@ -940,12 +949,7 @@ impl<S: Store> Registry<S> {
         }
         q.limit = Some(self.limit(q.limit));
         let mut tx = self.store.read().await?;
-        Ok(tx
-            .public_systems(&q)
-            .await?
-            .iter()
-            .filter_map(|(s, o)| PublicSystem::of(s, o))
-            .collect())
+        tx.public_systems(&q).await
     }
 
     /// One public system by filing number.
@@ -953,13 +957,9 @@ impl<S: Store> Registry<S> {
         let number =
             FilingNumber::parse(filing_number).map_err(|m| Error::invalid("filing_number", m))?;
         let mut tx = self.store.read().await?;
-        let not_found = || Error::NotFound(format!("registered system {number}"));
-        let sys = tx.system_by_filing(&number).await?.ok_or_else(not_found)?;
-        let org = tx
-            .organisation(sys.organisation)
+        tx.public_system(&number)
             .await?
-            .ok_or_else(not_found)?;
-        PublicSystem::of(&sys, &org).ok_or_else(not_found)
+            .ok_or_else(|| Error::NotFound(format!("registered system {number}")))
     }
 
     // ---- tokens ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::filing::FilingNumber;
 use crate::model::{
-    AuditEvent, Evidence, Organisation, PublicQuery, Revision, System, SystemFilter, Token,
+    AuditEvent, Evidence, Organisation, PublicQuery, PublicSystem, Revision, System, SystemFilter,
+    Token,
 };
 
 /// A storage backend.
@@ -51,21 +52,27 @@ pub trait Tx: Send {
 
     /// A system by id.
     fn system(&mut self, id: Uuid) -> impl Future<Output = Result<Option<System>>> + Send;
-    /// A system by filing number.
-    fn system_by_filing(
-        &mut self,
-        number: &FilingNumber,
-    ) -> impl Future<Output = Result<Option<System>>> + Send;
     /// Systems matching a filter, newest first.
     fn systems(
         &mut self,
         filter: &SystemFilter,
     ) -> impl Future<Output = Result<Vec<System>>> + Send;
-    /// Systems that have ever been registered matching a public query, with their organisations.
+    /// Public views of registered systems matching a public query, newest registration first.
     fn public_systems(
         &mut self,
         query: &PublicQuery,
-    ) -> impl Future<Output = Result<Vec<(System, Organisation)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<PublicSystem>>> + Send;
+    /// The public view of one registered system.
+    fn public_system(
+        &mut self,
+        number: &FilingNumber,
+    ) -> impl Future<Output = Result<Option<PublicSystem>>> + Send;
+    /// Replaces the public view of a system (none while it has never been registered).
+    fn set_public_view(
+        &mut self,
+        system: Uuid,
+        view: Option<&PublicSystem>,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Inserts a new system.
     fn insert_system(&mut self, system: &System) -> impl Future<Output = Result<()>> + Send;
     /// Replaces a system.

@@ -6,11 +6,18 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use crate::store_err;
 
 /// (version, name, script) of every SQLite migration, in order.
-pub(crate) const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "public_view",
+        include_str!("../migrations/sqlite/0002_public_view.sql"),
+    ),
+];
 
 /// Applies the migrations not yet applied. Refuses a database written by a newer aigov.
 pub(crate) async fn run(

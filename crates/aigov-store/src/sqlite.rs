@@ -315,18 +315,6 @@ impl Tx for SqliteTx {
         .transpose()
     }
 
-    async fn system_by_filing(&mut self, number: &FilingNumber) -> Result<Option<System>> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SYSTEM_COLS} FROM systems s WHERE s.filing_number = ?"
-        )))
-        .bind(number.as_str())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(store_err)?
-        .map(|r| system_row(&r))
-        .transpose()
-    }
-
     async fn systems(&mut self, f: &SystemFilter) -> Result<Vec<System>> {
         let mut sql = format!(
             "SELECT {SYSTEM_COLS} FROM systems s JOIN organisations o ON o.id = s.organisation WHERE 1 = 1"
@@ -371,11 +359,10 @@ impl Tx for SqliteTx {
             .collect()
     }
 
-    async fn public_systems(&mut self, query: &PublicQuery) -> Result<Vec<(System, Organisation)>> {
-        let mut sql = format!(
-            "SELECT {SYSTEM_COLS}, o.id AS o_id, o.name AS o_name, o.kind AS o_kind, o.country AS o_country, o.code AS o_code, o.safety_officer AS o_safety_officer, o.created_at AS o_created_at \
-             FROM systems s JOIN organisations o ON o.id = s.organisation \
-             WHERE s.registered_at IS NOT NULL AND s.filing_number IS NOT NULL"
+    async fn public_systems(&mut self, query: &PublicQuery) -> Result<Vec<PublicSystem>> {
+        let mut sql = String::from(
+            "SELECT s.public_view FROM systems s JOIN organisations o ON o.id = s.organisation \
+             WHERE s.public_view IS NOT NULL",
         );
         if query.q.is_some() {
             sql.push_str(" AND (lower(s.name) LIKE ? ESCAPE '\\' OR lower(o.name) LIKE ? ESCAPE '\\' OR lower(coalesce(o.code, '')) LIKE ? ESCAPE '\\' OR lower(s.filing_number) LIKE ? ESCAPE '\\')");
@@ -402,21 +389,34 @@ impl Tx for SqliteTx {
         q = q
             .bind(i64::from(query.limit.unwrap_or(50)))
             .bind(i64::from(query.offset.unwrap_or(0)));
-        let rows = q.fetch_all(&mut *self.tx).await.map_err(store_err)?;
-        rows.iter()
-            .map(|r| {
-                let org = Organisation {
-                    id: uuid(&get::<String>(r, "o_id")?)?,
-                    name: get(r, "o_name")?,
-                    kind: text_enum(&get::<String>(r, "o_kind")?, "organisation kind")?,
-                    country: get(r, "o_country")?,
-                    code: get(r, "o_code")?,
-                    safety_officer: get(r, "o_safety_officer")?,
-                    created_at: parse_ts(&get::<String>(r, "o_created_at")?)?,
-                };
-                Ok((system_row(r)?, org))
-            })
+        q.fetch_all(&mut *self.tx)
+            .await
+            .map_err(store_err)?
+            .iter()
+            .map(|r| from_json(&get::<String>(r, "public_view")?, "public view"))
             .collect()
+    }
+
+    async fn public_system(&mut self, number: &FilingNumber) -> Result<Option<PublicSystem>> {
+        let view: Option<Option<String>> =
+            sqlx::query_scalar("SELECT public_view FROM systems WHERE filing_number = ?")
+                .bind(number.as_str())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+        view.flatten()
+            .map(|v| from_json(&v, "public view"))
+            .transpose()
+    }
+
+    async fn set_public_view(&mut self, system: Uuid, view: Option<&PublicSystem>) -> Result<()> {
+        sqlx::query("UPDATE systems SET public_view = ? WHERE id = ?")
+            .bind(view.map(json).transpose()?)
+            .bind(system.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
     }
 
     async fn insert_system(&mut self, s: &System) -> Result<()> {

@@ -78,6 +78,14 @@ async fn register_transition_update_and_public_search() {
         assert!(s.get("facts").is_none() && s.get("id").is_none(), "{s}");
         assert!(s.get("training_compute_flop").is_none());
     }
+    // LIKE wildcards in a query are literal text, not "match everything".
+    for q in ["%25", "_", "%5C"] {
+        let found = app
+            .get(&format!("/v1/public/systems?q={q}"), None)
+            .await
+            .ok();
+        assert_eq!(found, json!([]), "{q}");
+    }
     let one = app
         .get(&format!("/v1/public/systems/{filing}"), None)
         .await
