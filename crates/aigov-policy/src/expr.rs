@@ -18,6 +18,7 @@
 //! A fact that is absent is unknown: `functions has 'profiling'` is unknown when `functions` is
 //! not given, `not unknown` is unknown, `false and unknown` is false, `true or unknown` is true.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -513,7 +514,7 @@ fn check_into(expr: &Expr, params: &BTreeMap<String, Literal>, errs: &mut Vec<Ty
                 return;
             }
             let list_op = matches!(op, Op::HasAny | Op::HasAll | Op::In);
-            let items: Vec<&Literal> = match (&lit, list_op) {
+            let items: Vec<&Literal> = match (lit.as_ref(), list_op) {
                 (Literal::List(items), true) => items.iter().collect(),
                 (_, true) => {
                     push(
@@ -576,19 +577,29 @@ fn kind_name(k: FactKind) -> &'static str {
 }
 
 /// Replaces parameter references with their values. Returns the name of a missing parameter.
-fn resolve(lit: &Literal, params: &BTreeMap<String, Literal>) -> Result<Literal, String> {
+/// Borrows whenever it can: evaluation runs this for every comparison of every rule.
+fn resolve<'a>(
+    lit: &'a Literal,
+    params: &'a BTreeMap<String, Literal>,
+) -> Result<Cow<'a, Literal>, String> {
     match lit {
         Literal::Param(p) => match params.get(p) {
             Some(Literal::Param(_)) | None => Err(p.clone()),
-            Some(v) => Ok(v.clone()),
+            Some(v) => Ok(Cow::Borrowed(v)),
         },
-        Literal::List(items) => Ok(Literal::List(
-            items
+        Literal::List(items)
+            if items
                 .iter()
-                .map(|i| resolve(i, params))
-                .collect::<Result<_, _>>()?,
-        )),
-        other => Ok(other.clone()),
+                .any(|i| matches!(i, Literal::Param(_) | Literal::List(_))) =>
+        {
+            Ok(Cow::Owned(Literal::List(
+                items
+                    .iter()
+                    .map(|i| resolve(i, params).map(Cow::into_owned))
+                    .collect::<Result<_, _>>()?,
+            )))
+        }
+        other => Ok(Cow::Borrowed(other)),
     }
 }
 
@@ -663,7 +674,7 @@ pub fn eval(expr: &Expr, facts: &FactView, params: &BTreeMap<String, Literal>) -
             let Ok(lit) = resolve(lit, params) else {
                 return Truth::Unknown;
             };
-            let items: &[Literal] = match &lit {
+            let items: &[Literal] = match lit.as_ref() {
                 Literal::List(items) => items,
                 other => std::slice::from_ref(other),
             };
