@@ -301,6 +301,11 @@ const DEMO: &[(&str, &str, SystemState)] = &[
         SystemState::Registered,
     ),
     (
+        "customer-service.toml",
+        include_str!("../../../examples/systems/customer-service.toml"),
+        SystemState::Registered,
+    ),
+    (
         "spam-filter.toml",
         include_str!("../../../examples/systems/spam-filter.toml"),
         SystemState::Registered,

@@ -182,6 +182,18 @@ fn rules_check_lints_packs() {
     let o = run(&["rules", "check", root().join("rules").to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("0 error(s)"));
+    // The example convention of docs/rule-packs.md stays valid.
+    let o = run(&[
+        "rules",
+        "check",
+        root().join("examples/rules").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 error(s), 0 warning(s)"),
+        "{}",
+        text(&o)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -347,10 +359,22 @@ fn serve_demo_and_drive_it_with_the_cli() {
         "{tiers:?}"
     );
 
-    // The admin sees all six, including the prohibited draft.
+    // The admin sees all seven, including the prohibited draft: the demo exercises every tier.
     let o = remote(&["system", "list", "--json"], Some(&s.token));
     let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(all.as_array().unwrap().len(), 6, "{all}");
+    assert_eq!(all.as_array().unwrap().len(), 7, "{all}");
+    let mut tiers: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["classification"]["tier"].as_str().unwrap())
+        .collect();
+    tiers.sort();
+    tiers.dedup();
+    assert_eq!(
+        tiers,
+        ["high", "limited", "minimal", "prohibited", "significant"]
+    );
     assert!(
         all.as_array()
             .unwrap()
