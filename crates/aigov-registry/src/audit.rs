@@ -79,3 +79,8 @@ pub fn verify(events: &[AuditEvent], prev: &str, prev_seq: u64) -> AuditVerifica
         head: events.last().map(|e| e.hash.clone()),
     }
 }
+
+/// The bytes of the transparency-log entry of an event: its JSON, as stored.
+pub fn entry_bytes(e: &AuditEvent) -> Vec<u8> {
+    serde_json::to_vec(e).unwrap_or_default()
+}

@@ -535,3 +535,28 @@ pub struct AuditVerification {
     /// Hash of the last event.
     pub head: Option<String>,
 }
+
+/// Where an event landed in the transparency log, with the proof that it is there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LogReceipt {
+    /// Index of the entry (0-based; the audit event's `seq` minus one).
+    pub index: u64,
+    /// Size of the log right after the entry was added.
+    pub size: u64,
+    /// Root hash of the log at that size (hex).
+    pub root: String,
+    /// RFC 9162 inclusion proof of the entry in the log of that size (hex hashes, lowest first).
+    pub inclusion_proof: Vec<String>,
+    /// The log's signed checkpoint (C2SP signed note) for that size.
+    pub checkpoint: String,
+}
+
+/// The result of an operation that recorded an event: the result's own fields, plus `log`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recorded<T> {
+    /// The result.
+    #[serde(flatten)]
+    pub value: T,
+    /// The event's place in the transparency log.
+    pub log: LogReceipt,
+}

@@ -17,6 +17,11 @@ use crate::error::{Error, Result};
 use crate::filing::{FilingNumber, check_uscc};
 use crate::model::*;
 use crate::store::{Store, Tx};
+use aigov_tlog::checkpoint::Checkpoint;
+use aigov_tlog::leaf_hash;
+use aigov_tlog::note::{NoteSigner, Verifier};
+use aigov_tlog::tile::{self, TileId};
+use aigov_tlog::tree::{self, CompactRange, HashReader, NodeMap, nodes_needed};
 
 /// Settings of the registry service.
 #[derive(Debug, Clone)]
@@ -121,21 +126,49 @@ fn is_country(s: &str) -> bool {
     (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())) || s == "EU"
 }
 
+/// A [`HashReader`] usable as a trait object.
+pub trait HashReaderDyn {
+    /// See [`HashReader::node`].
+    fn node_dyn(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash>;
+}
+
+impl<R: HashReader> HashReaderDyn for R {
+    fn node_dyn(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash> {
+        self.node(height, index)
+    }
+}
+
+impl HashReader for &dyn HashReaderDyn {
+    fn node(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash> {
+        // Dispatch on the trait object itself: `self.node_dyn` would pick the blanket impl for
+        // `&dyn HashReaderDyn` and recurse.
+        (**self).node_dyn(height, index)
+    }
+}
+
 /// The registry service over a store.
 pub struct Registry<S> {
     store: S,
     classifier: Arc<Classifier>,
+    log_key: NoteSigner,
     config: Config,
 }
 
 impl<S: Store> Registry<S> {
-    /// Builds the service.
-    pub fn new(store: S, classifier: Arc<Classifier>, config: Config) -> Self {
+    /// Builds the service. `log_key` signs the transparency log's checkpoints; its name is
+    /// the log's origin.
+    pub fn new(store: S, classifier: Arc<Classifier>, log_key: NoteSigner, config: Config) -> Self {
         Registry {
             store,
             classifier,
+            log_key,
             config,
         }
+    }
+
+    /// The log's verifier key (`<origin>+<key id>+<key>`).
+    pub fn log_verifier(&self) -> Verifier {
+        self.log_key.verifier()
     }
 
     /// The classifier (shared with stateless endpoints).
@@ -183,7 +216,7 @@ impl<S: Store> Registry<S> {
         action: &str,
         subject: String,
         (before, after): (serde_json::Value, serde_json::Value),
-    ) -> Result<AuditEvent> {
+    ) -> Result<LogReceipt> {
         let last = tx.last_audit_event().await?;
         let (seq, prev_hash) = match last {
             Some(e) => (e.seq + 1, e.hash),
@@ -203,7 +236,44 @@ impl<S: Store> Registry<S> {
         };
         e.hash = audit::event_hash(&e);
         tx.append_audit_event(&e).await?;
-        Ok(e)
+        self.log_append(tx, &audit::entry_bytes(&e)).await
+    }
+
+    /// Fetches the log nodes that `f` reads, then runs it on them.
+    async fn with_nodes<T: Tx, R>(
+        tx: &mut T,
+        f: impl Fn(&dyn HashReaderDyn) -> aigov_tlog::Result<R>,
+    ) -> Result<R> {
+        let ids = nodes_needed(|r| f(r));
+        let map = NodeMap(tx.log_nodes(&ids).await?.into_iter().collect());
+        f(&map).map_err(|e| Error::Store(format!("transparency log: {e}")))
+    }
+
+    /// Appends an entry to the transparency log, signs the new checkpoint, and returns the
+    /// entry's receipt with its inclusion proof.
+    async fn log_append<T: Tx>(&self, tx: &mut T, entry: &[u8]) -> Result<LogReceipt> {
+        let size = tx.log_size().await?;
+        let mut range = Self::with_nodes(tx, |r| CompactRange::load(&r, size)).await?;
+        let new = range.append(leaf_hash(entry));
+        tx.log_append(size, entry, &new).await?;
+        let root = range.root();
+        let proof = Self::with_nodes(tx, |r| tree::inclusion_proof(&r, size, size + 1)).await?;
+        let checkpoint = Checkpoint {
+            origin: self.log_key.verifier().name().to_string(),
+            size: size + 1,
+            root,
+            extensions: Vec::new(),
+        }
+        .sign(&self.log_key)
+        .map_err(|e| Error::Store(format!("cannot sign the checkpoint: {e}")))?;
+        tx.put_checkpoint(size + 1, &checkpoint).await?;
+        Ok(LogReceipt {
+            index: size,
+            size: size + 1,
+            root: root.to_hex(),
+            inclusion_proof: proof.iter().map(|h| h.to_hex()).collect(),
+            checkpoint,
+        })
     }
 
     /// Audit events after `after` (regulators and admins).
@@ -263,7 +333,7 @@ impl<S: Store> Registry<S> {
         p: &Principal,
         req: NewOrganisation,
         now: DateTime<Utc>,
-    ) -> Result<Organisation> {
+    ) -> Result<Recorded<Organisation>> {
         self.require(p, &[Role::Admin, Role::Regulator])?;
         let name = req.name.trim();
         if name.is_empty() {
@@ -302,17 +372,18 @@ impl<S: Store> Registry<S> {
         };
         let mut tx = self.store.write().await?;
         tx.insert_organisation(&org).await?;
-        self.record(
-            &mut tx,
-            p,
-            now,
-            "org.create",
-            org.id.to_string(),
-            (serde_json::Value::Null, json!(org)),
-        )
-        .await?;
+        let log = self
+            .record(
+                &mut tx,
+                p,
+                now,
+                "org.create",
+                org.id.to_string(),
+                (serde_json::Value::Null, json!(org)),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(Recorded { value: org, log })
     }
 
     /// All organisations (any authenticated role; providers see only their own).
@@ -396,7 +467,7 @@ impl<S: Store> Registry<S> {
         p: &Principal,
         req: NewSystem,
         now: DateTime<Utc>,
-    ) -> Result<System> {
+    ) -> Result<Recorded<System>> {
         self.require(p, &[Role::Admin, Role::Regulator, Role::Provider])?;
         let org_id = match (p.role, req.organisation) {
             (Some(Role::Provider), None) => p
@@ -435,10 +506,11 @@ impl<S: Store> Registry<S> {
             registered_at: None,
         };
         tx.insert_system(&system).await?;
-        self.write_revision(&mut tx, p, now, &system, None, "create", None)
+        let (_, log) = self
+            .write_revision(&mut tx, p, now, &system, None, "create", None)
             .await?;
         tx.commit().await?;
-        Ok(system)
+        Ok(Recorded { value: system, log })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -451,7 +523,7 @@ impl<S: Store> Registry<S> {
         before: Option<&System>,
         action: &str,
         reason: Option<String>,
-    ) -> Result<Revision> {
+    ) -> Result<(Revision, LogReceipt)> {
         let diff =
             ClassificationDiff::between(before.map(|b| &b.classification), &system.classification);
         let rev = Revision {
@@ -482,16 +554,17 @@ impl<S: Store> Registry<S> {
         if let Some(r) = reason {
             after["reason"] = json!(r);
         }
-        self.record(
-            tx,
-            p,
-            now,
-            &format!("system.{action}"),
-            system.id.to_string(),
-            (before.map_or(serde_json::Value::Null, summary), after),
-        )
-        .await?;
-        Ok(rev)
+        let log = self
+            .record(
+                tx,
+                p,
+                now,
+                &format!("system.{action}"),
+                system.id.to_string(),
+                (before.map_or(serde_json::Value::Null, summary), after),
+            )
+            .await?;
+        Ok((rev, log))
     }
 
     /// A system visible to the principal.
@@ -538,7 +611,7 @@ impl<S: Store> Registry<S> {
         id: Uuid,
         req: UpdateSystem,
         now: DateTime<Utc>,
-    ) -> Result<(System, ClassificationDiff)> {
+    ) -> Result<Recorded<(System, ClassificationDiff)>> {
         let mut tx = self.store.write().await?;
         let before = self.load_visible(&mut tx, p, id).await?;
         self.check_owner(p, &before)?;
@@ -582,11 +655,14 @@ impl<S: Store> Registry<S> {
         sys.revision += 1;
         sys.updated_at = now;
         tx.update_system(&sys).await?;
-        let rev = self
+        let (rev, log) = self
             .write_revision(&mut tx, p, now, &sys, Some(&before), "update", req.reason)
             .await?;
         tx.commit().await?;
-        Ok((sys, rev.diff))
+        Ok(Recorded {
+            value: (sys, rev.diff),
+            log,
+        })
     }
 
     /// Moves a system to another registration state.
@@ -596,7 +672,7 @@ impl<S: Store> Registry<S> {
         id: Uuid,
         req: TransitionRequest,
         now: DateTime<Utc>,
-    ) -> Result<System> {
+    ) -> Result<Recorded<System>> {
         if req.reason.trim().is_empty() {
             return Err(Error::invalid("reason", "a reason is required"));
         }
@@ -678,18 +754,19 @@ impl<S: Store> Registry<S> {
         sys.revision += 1;
         sys.updated_at = now;
         tx.update_system(&sys).await?;
-        self.write_revision(
-            &mut tx,
-            p,
-            now,
-            &sys,
-            Some(&before),
-            "transition",
-            Some(req.reason),
-        )
-        .await?;
+        let (_, log) = self
+            .write_revision(
+                &mut tx,
+                p,
+                now,
+                &sys,
+                Some(&before),
+                "transition",
+                Some(req.reason),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(sys)
+        Ok(Recorded { value: sys, log })
     }
 
     /// Evidence kinds missing for leaving `stage` at the system's worst-case tier.
@@ -720,7 +797,7 @@ impl<S: Store> Registry<S> {
         id: Uuid,
         req: StageRequest,
         now: DateTime<Utc>,
-    ) -> Result<System> {
+    ) -> Result<Recorded<System>> {
         if req.reason.trim().is_empty() {
             return Err(Error::invalid("reason", "a reason is required"));
         }
@@ -774,18 +851,19 @@ impl<S: Store> Registry<S> {
         sys.revision += 1;
         sys.updated_at = now;
         tx.update_system(&sys).await?;
-        self.write_revision(
-            &mut tx,
-            p,
-            now,
-            &sys,
-            Some(&before),
-            "stage",
-            Some(req.reason),
-        )
-        .await?;
+        let (_, log) = self
+            .write_revision(
+                &mut tx,
+                p,
+                now,
+                &sys,
+                Some(&before),
+                "stage",
+                Some(req.reason),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(sys)
+        Ok(Recorded { value: sys, log })
     }
 
     /// Attaches safety evidence to a system.
@@ -795,7 +873,7 @@ impl<S: Store> Registry<S> {
         id: Uuid,
         req: NewEvidence,
         now: DateTime<Utc>,
-    ) -> Result<Evidence> {
+    ) -> Result<Recorded<Evidence>> {
         let mut tx = self.store.write().await?;
         let sys = self.load_visible(&mut tx, p, id).await?;
         self.check_owner(p, &sys)?;
@@ -836,17 +914,18 @@ impl<S: Store> Registry<S> {
             added_at: now,
         };
         tx.insert_evidence(&ev).await?;
-        self.record(
-            &mut tx,
-            p,
-            now,
-            "system.evidence",
-            id.to_string(),
-            (serde_json::Value::Null, json!(ev)),
-        )
-        .await?;
+        let log = self
+            .record(
+                &mut tx,
+                p,
+                now,
+                "system.evidence",
+                id.to_string(),
+                (serde_json::Value::Null, json!(ev)),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(ev)
+        Ok(Recorded { value: ev, log })
     }
 
     /// Attaches an uploaded document as evidence: it is stored under its SHA-256 and the
@@ -858,7 +937,7 @@ impl<S: Store> Registry<S> {
         meta: EvidenceUpload,
         bytes: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<Evidence> {
+    ) -> Result<Recorded<Evidence>> {
         {
             // Check rights before storing anything.
             let mut tx = self.store.read().await?;
@@ -962,6 +1041,53 @@ impl<S: Store> Registry<S> {
             .ok_or_else(|| Error::NotFound(format!("registered system {number}")))
     }
 
+    // ---- transparency log ------------------------------------------------------------------
+
+    /// The latest signed checkpoint, if the log has entries.
+    pub async fn log_checkpoint(&self) -> Result<Option<String>> {
+        let mut tx = self.store.read().await?;
+        Ok(tx.latest_checkpoint().await?.map(|(_, note)| note))
+    }
+
+    /// A hash tile or entry bundle of the log at its latest checkpoint (C2SP tlog-tiles).
+    pub async fn log_tile(&self, id: TileId) -> Result<Vec<u8>> {
+        let mut tx = self.store.read().await?;
+        let size = tx.latest_checkpoint().await?.map_or(0, |(s, _)| s);
+        let not_found = || Error::NotFound(format!("{} in a log of {size} entries", id.path()));
+        let first = id.index.checked_mul(tile::WIDTH).ok_or_else(not_found)?;
+        let end = first + u64::from(id.width);
+        match id.level {
+            None => {
+                if end > size {
+                    return Err(not_found());
+                }
+                let entries = tx.log_entries(first, end).await?;
+                if entries.len() as u64 != end - first {
+                    return Err(Error::Store(format!(
+                        "log entries {first}..{end} are missing"
+                    )));
+                }
+                tile::bundle(&entries).map_err(|e| Error::Store(e.to_string()))
+            }
+            Some(level) => {
+                let height = 8 * u32::from(level);
+                let available = if height >= 64 { 0 } else { size >> height };
+                if end > available {
+                    return Err(not_found());
+                }
+                let ids: Vec<(u32, u64)> = (first..end).map(|i| (height, i)).collect();
+                let nodes = tx.log_nodes(&ids).await?;
+                if nodes.len() != ids.len() {
+                    return Err(Error::Store(format!(
+                        "log nodes of {} are missing",
+                        id.path()
+                    )));
+                }
+                Ok(nodes.iter().flat_map(|(_, h)| h.0).collect())
+            }
+        }
+    }
+
     // ---- tokens ---------------------------------------------------------------------------
 
     /// Creates an API token (admins).
@@ -970,7 +1096,7 @@ impl<S: Store> Registry<S> {
         p: &Principal,
         req: NewToken,
         now: DateTime<Utc>,
-    ) -> Result<CreatedToken> {
+    ) -> Result<Recorded<CreatedToken>> {
         self.require(p, &[Role::Admin])?;
         if req.name.trim().is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
@@ -1011,21 +1137,30 @@ impl<S: Store> Registry<S> {
             ));
         }
         tx.insert_token(&token, &hash_secret(&secret)).await?;
-        self.record(
-            &mut tx,
-            p,
-            now,
-            "token.create",
-            token.id.to_string(),
-            (serde_json::Value::Null, json!(token)),
-        )
-        .await?;
+        let log = self
+            .record(
+                &mut tx,
+                p,
+                now,
+                "token.create",
+                token.id.to_string(),
+                (serde_json::Value::Null, json!(token)),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(CreatedToken { token, secret })
+        Ok(Recorded {
+            value: CreatedToken { token, secret },
+            log,
+        })
     }
 
     /// Revokes a token (admins).
-    pub async fn revoke_token(&self, p: &Principal, id: Uuid, now: DateTime<Utc>) -> Result<Token> {
+    pub async fn revoke_token(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded<Token>> {
         self.require(p, &[Role::Admin])?;
         let mut tx = self.store.write().await?;
         let before = tx
@@ -1038,17 +1173,18 @@ impl<S: Store> Registry<S> {
         let mut t = before.clone();
         t.revoked_at = Some(now);
         tx.update_token(&t).await?;
-        self.record(
-            &mut tx,
-            p,
-            now,
-            "token.revoke",
-            id.to_string(),
-            (json!(before), json!(t)),
-        )
-        .await?;
+        let log = self
+            .record(
+                &mut tx,
+                p,
+                now,
+                "token.revoke",
+                id.to_string(),
+                (json!(before), json!(t)),
+            )
+            .await?;
         tx.commit().await?;
-        Ok(t)
+        Ok(Recorded { value: t, log })
     }
 
     /// All tokens (admins).

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+use aigov_tlog::Hash;
+use aigov_tlog::tree::NewNode;
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -101,6 +103,31 @@ pub trait Tx: Send {
         after: u64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEvent>>> + Send;
+
+    /// Number of entries in the transparency log.
+    fn log_size(&mut self) -> impl Future<Output = Result<u64>> + Send;
+    /// Stored node hashes of the log tree, by (height, index); missing ones are left out.
+    fn log_nodes(
+        &mut self,
+        ids: &[(u32, u64)],
+    ) -> impl Future<Output = Result<Vec<((u32, u64), Hash)>>> + Send;
+    /// Appends entry `index` (which must be the log size) with the nodes it completed.
+    fn log_append(
+        &mut self,
+        index: u64,
+        entry: &[u8],
+        nodes: &[NewNode],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Log entries `[start, end)`.
+    fn log_entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>>> + Send;
+    /// Stores the signed checkpoint of a log size.
+    fn put_checkpoint(&mut self, size: u64, note: &str) -> impl Future<Output = Result<()>> + Send;
+    /// The latest signed checkpoint (size, note).
+    fn latest_checkpoint(&mut self) -> impl Future<Output = Result<Option<(u64, String)>>> + Send;
 
     /// Inserts a token with the SHA-256 hash of its secret.
     fn insert_token(

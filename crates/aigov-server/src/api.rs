@@ -170,7 +170,7 @@ pub async fn create_organisation<S: Store>(
     State(st): State<AppState<S>>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<NewOrganisation>,
-) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+) -> Result<(StatusCode, Json<Recorded<Organisation>>), ApiError> {
     let org = st
         .registry
         .create_organisation(&p, req, (st.clock)())
@@ -237,7 +237,7 @@ pub async fn create_system<S: Store>(
     State(st): State<AppState<S>>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<NewSystem>,
-) -> Result<(StatusCode, Json<System>), ApiError> {
+) -> Result<(StatusCode, Json<Recorded<System>>), ApiError> {
     let s = st.registry.create_system(&p, req, (st.clock)()).await?;
     Ok((StatusCode::CREATED, Json(s)))
 }
@@ -266,12 +266,18 @@ pub async fn update_system<S: Store>(
     Auth(p): Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateSystem>,
-) -> ApiResult<Updated> {
-    let (system, diff) = st
+) -> ApiResult<Recorded<Updated>> {
+    let Recorded {
+        value: (system, diff),
+        log,
+    } = st
         .registry
         .update_system(&p, parse_id(&id)?, req, (st.clock)())
         .await?;
-    Ok(Json(Updated { system, diff }))
+    Ok(Json(Recorded {
+        value: Updated { system, diff },
+        log,
+    }))
 }
 
 /// `POST /v1/systems/{id}/transitions`
@@ -280,7 +286,7 @@ pub async fn transition<S: Store>(
     Auth(p): Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<TransitionRequest>,
-) -> ApiResult<System> {
+) -> ApiResult<Recorded<System>> {
     Ok(Json(
         st.registry
             .transition(&p, parse_id(&id)?, req, (st.clock)())
@@ -294,7 +300,7 @@ pub async fn stage<S: Store>(
     Auth(p): Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StageRequest>,
-) -> ApiResult<System> {
+) -> ApiResult<Recorded<System>> {
     Ok(Json(
         st.registry
             .change_stage(&p, parse_id(&id)?, req, (st.clock)())
@@ -336,7 +342,7 @@ pub async fn add_evidence<S: Store>(
     Auth(p): Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<NewEvidence>,
-) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+) -> Result<(StatusCode, Json<Recorded<Evidence>>), ApiError> {
     let e = st
         .registry
         .add_evidence(&p, parse_id(&id)?, req, (st.clock)())
@@ -352,7 +358,7 @@ pub async fn upload_evidence<S: Store>(
     Path(id): Path<String>,
     ApiQuery(meta): ApiQuery<EvidenceUpload>,
     RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+) -> Result<(StatusCode, Json<Recorded<Evidence>>), ApiError> {
     let e = st
         .registry
         .upload_evidence(&p, parse_id(&id)?, meta, &body, (st.clock)())
@@ -430,7 +436,7 @@ pub async fn create_token<S: Store>(
     State(st): State<AppState<S>>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<NewToken>,
-) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+) -> Result<(StatusCode, Json<Recorded<CreatedToken>>), ApiError> {
     let t = st.registry.create_token(&p, req, (st.clock)()).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -440,10 +446,66 @@ pub async fn revoke_token<S: Store>(
     State(st): State<AppState<S>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-) -> ApiResult<Token> {
+) -> ApiResult<Recorded<Token>> {
     Ok(Json(
         st.registry
             .revoke_token(&p, parse_id(&id)?, (st.clock)())
             .await?,
     ))
+}
+
+/// `GET /log/checkpoint`: the latest signed checkpoint (text/plain; never cached for long).
+pub async fn log_checkpoint<S: Store>(
+    State(st): State<AppState<S>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let note = st.registry.log_checkpoint().await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the log has no entries yet",
+        )
+    })?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        note,
+    )
+        .into_response())
+}
+
+/// `GET /log/key`: the log's verifier key (`<origin>+<key id>+<key>`). Auditors should get it
+/// out of band; this copy is a convenience.
+pub async fn log_key<S: Store>(State(st): State<AppState<S>>) -> String {
+    format!("{}\n", st.registry.log_verifier().encode())
+}
+
+/// `GET /log/tile/{*path}`: hash tiles and entry bundles (C2SP tlog-tiles). Full tiles never
+/// change and are cacheable forever; partial tiles for a short while.
+pub async fn log_tile<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(path): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = aigov_tlog::tile::TileId::parse(&format!("tile/{path}"))
+        .map_err(|e| ApiError::invalid("path", e.to_string()))?;
+    let bytes = st.registry.log_tile(id).await?;
+    let cache = if u64::from(id.width) == aigov_tlog::tile::WIDTH {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=60"
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/octet-stream"),
+            (axum::http::header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
 }

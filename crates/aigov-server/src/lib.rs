@@ -150,6 +150,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
                 },
             ),
         )
+        .route("/log/checkpoint", get(api::log_checkpoint::<S>))
+        .route("/log/key", get(api::log_key::<S>))
+        .route("/log/tile/{*path}", get(api::log_tile::<S>))
         .nest("/v1", v1)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))

@@ -116,7 +116,7 @@ pub fn document() -> Value {
             "any role",
             "200",
         ),
-        op::<Organisation>(
+        op::<Recorded<Organisation>>(
             g,
             "post",
             "/v1/organisations",
@@ -134,7 +134,7 @@ pub fn document() -> Value {
             "200",
         )
         .query::<ListQuery>(g),
-        op::<System>(
+        op::<Recorded<System>>(
             g,
             "post",
             "/v1/systems",
@@ -151,7 +151,7 @@ pub fn document() -> Value {
             "any role (scoped)",
             "200",
         ),
-        op::<Updated>(
+        op::<Recorded<Updated>>(
             g,
             "put",
             "/v1/systems/{id}",
@@ -160,7 +160,7 @@ pub fn document() -> Value {
             "200",
         )
         .body::<UpdateSystem>(g),
-        op::<System>(
+        op::<Recorded<System>>(
             g,
             "post",
             "/v1/systems/{id}/transitions",
@@ -169,7 +169,7 @@ pub fn document() -> Value {
             "200",
         )
         .body::<TransitionRequest>(g),
-        op::<System>(
+        op::<Recorded<System>>(
             g,
             "post",
             "/v1/systems/{id}/stage",
@@ -194,7 +194,7 @@ pub fn document() -> Value {
             "any role (scoped)",
             "200",
         ),
-        op::<Evidence>(
+        op::<Recorded<Evidence>>(
             g,
             "post",
             "/v1/systems/{id}/evidence",
@@ -203,6 +203,12 @@ pub fn document() -> Value {
             "201",
         )
         .body::<NewEvidence>(g),
+        op::<Recorded<Evidence>>(g, "post", "/v1/systems/{id}/evidence/upload", "Upload an evidence document (body: the document, application/octet-stream); stored under its SHA-256", "provider (own), admin", "201")
+            .query::<EvidenceUpload>(g),
+        op::<String>(g, "get", "/v1/systems/{id}/evidence/{evidence}/document", "Download an uploaded evidence document (application/octet-stream, header x-content-sha256)", "any role (scoped)", "200"),
+        op::<String>(g, "get", "/log/checkpoint", "Latest signed checkpoint of the transparency log (C2SP signed note, text/plain)", "none", "200"),
+        op::<String>(g, "get", "/log/key", "Verifier key of the log (text/plain)", "none", "200"),
+        op::<String>(g, "get", "/log/tile/{path}", "Hash tiles and entry bundles of the log (C2SP tlog-tiles, application/octet-stream)", "none", "200"),
         op::<Vec<AuditEvent>>(
             g,
             "get",
@@ -221,7 +227,7 @@ pub fn document() -> Value {
             "200",
         ),
         op::<Vec<Token>>(g, "get", "/v1/tokens", "API tokens", "admin", "200"),
-        op::<CreatedToken>(
+        op::<Recorded<CreatedToken>>(
             g,
             "post",
             "/v1/tokens",
@@ -230,7 +236,7 @@ pub fn document() -> Value {
             "201",
         )
         .body::<NewToken>(g),
-        op::<Token>(
+        op::<Recorded<Token>>(
             g,
             "delete",
             "/v1/tokens/{id}",

@@ -17,6 +17,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "public_view",
         include_str!("../migrations/sqlite/0002_public_view.sql"),
     ),
+    (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
 ];
 
 /// Applies the migrations not yet applied. Refuses a database written by a newer aigov.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use aigov_registry::model::*;
 use aigov_registry::store::{Store, Tx};
 use aigov_registry::{Error, FilingNumber, Result};
+use aigov_tlog::Hash;
+use aigov_tlog::tree::NewNode;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -562,6 +564,80 @@ impl Tx for SqliteTx {
             .iter()
             .map(audit_row)
             .collect()
+    }
+
+    async fn log_size(&mut self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_entries")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(n as u64)
+    }
+
+    async fn log_nodes(&mut self, ids: &[(u32, u64)]) -> Result<Vec<((u32, u64), Hash)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &(height, idx) in ids {
+            let hash: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT hash FROM log_nodes WHERE height = ? AND idx = ?")
+                    .bind(i64::from(height))
+                    .bind(idx as i64)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(store_err)?;
+            if let Some(h) = hash {
+                let h = Hash::from_slice(&h, &format!("log node {height}/{idx}"))
+                    .map_err(|e| Error::Store(e.to_string()))?;
+                out.push(((height, idx), h));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn log_append(&mut self, index: u64, entry: &[u8], nodes: &[NewNode]) -> Result<()> {
+        sqlx::query("INSERT INTO log_entries (idx, entry) VALUES (?, ?)")
+            .bind(index as i64)
+            .bind(entry)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        for n in nodes {
+            sqlx::query("INSERT INTO log_nodes (height, idx, hash) VALUES (?, ?, ?)")
+                .bind(i64::from(n.height))
+                .bind(n.index as i64)
+                .bind(&n.hash.0[..])
+                .execute(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    async fn log_entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        sqlx::query_scalar("SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx")
+            .bind(start as i64)
+            .bind(end as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(store_err)
+    }
+
+    async fn put_checkpoint(&mut self, size: u64, note: &str) -> Result<()> {
+        sqlx::query("INSERT INTO log_checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO UPDATE SET note = excluded.note")
+            .bind(size as i64)
+            .bind(note)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+        Ok(row.map(|(s, n)| (s as u64, n)))
     }
 
     async fn insert_token(&mut self, t: &Token, secret_hash: &str) -> Result<()> {

@@ -258,3 +258,73 @@ mod tests {
         }
     }
 }
+
+/// Runs `f` once against a reader that answers with placeholders, to learn which nodes it
+/// reads. Storage with asynchronous access fetches those, then runs `f` for real on a
+/// [`NodeMap`]. The functions of this module read nodes that depend only on sizes and indices,
+/// never on hash values, so the two runs read the same nodes.
+pub fn nodes_needed<T>(f: impl FnOnce(&Recorder) -> Result<T>) -> Vec<(u32, u64)> {
+    let rec = Recorder::default();
+    let _ = f(&rec);
+    let mut ids = rec.ids.into_inner();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A reader that records what is asked of it (see [`nodes_needed`]).
+#[derive(Debug, Default)]
+pub struct Recorder {
+    ids: std::cell::RefCell<Vec<(u32, u64)>>,
+}
+
+impl HashReader for Recorder {
+    fn node(&self, height: u32, index: u64) -> Result<Hash> {
+        self.ids.borrow_mut().push((height, index));
+        Ok(Hash::empty())
+    }
+}
+
+/// Node hashes fetched from storage.
+#[derive(Debug, Clone, Default)]
+pub struct NodeMap(pub std::collections::HashMap<(u32, u64), Hash>);
+
+impl HashReader for NodeMap {
+    fn node(&self, height: u32, index: u64) -> Result<Hash> {
+        self.0
+            .get(&(height, index))
+            .copied()
+            .ok_or_else(|| Error::Precondition(format!("node {height}/{index} was not fetched")))
+    }
+}
+
+/// Node hashes computed from hash tiles: nodes at heights that are multiples of 8 are read from
+/// the tile of that level; the others are hashed up from the level below.
+pub trait TileSource {
+    /// The hashes of tile `index` at `level`, at least up to the position asked.
+    fn tile(&self, level: u8, index: u64) -> Result<Vec<Hash>>;
+}
+
+/// A [`HashReader`] over a [`TileSource`].
+#[derive(Debug)]
+pub struct TileReader<T>(pub T);
+
+impl<T: TileSource> HashReader for TileReader<T> {
+    fn node(&self, height: u32, index: u64) -> Result<Hash> {
+        if height.is_multiple_of(8) {
+            let level = u8::try_from(height / 8)
+                .map_err(|_| Error::Precondition("height too large".into()))?;
+            let tile = self.0.tile(level, index / 256)?;
+            return tile.get((index % 256) as usize).copied().ok_or_else(|| {
+                Error::Tile(format!(
+                    "tile {level}/{} has no hash {}",
+                    index / 256,
+                    index % 256
+                ))
+            });
+        }
+        let left = self.node(height - 1, 2 * index)?;
+        let right = self.node(height - 1, 2 * index + 1)?;
+        Ok(node_hash(&left, &right))
+    }
+}

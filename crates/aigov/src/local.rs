@@ -9,6 +9,7 @@ use aigov_registry::model::*;
 use aigov_registry::{Config, Registry};
 use aigov_server::{AppState, ServerConfig};
 use aigov_store::SqliteStore;
+use aigov_tlog::note::NoteSigner;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use uuid::Uuid;
@@ -89,6 +90,7 @@ async fn open(data: &DataDir, rules: &RuleOpts) -> Result<Registry<SqliteStore>>
     Ok(Registry::new(
         store,
         Arc::new(load_classifier(rules)?),
+        log_key(&data.data_dir)?,
         Config::default(),
     ))
 }
@@ -103,6 +105,37 @@ fn create_dir_private(dir: &Path) -> Result<()> {
             .with_context(|| format!("failed to restrict permissions of {}", dir.display()))?;
     }
     Ok(())
+}
+
+/// The log's signing key, `log.key` in the data folder (0600), created on first use with a
+/// random origin `aigov-<8 hex>` so that every registry's log has a name of its own.
+fn log_key(dir: &Path) -> Result<NoteSigner> {
+    let path = dir.join("log.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("failed to read the log key {}", path.display()))?;
+        return NoteSigner::parse(&text)
+            .with_context(|| format!("the log key {} is invalid", path.display()));
+    }
+    let mut seed = [0u8; 32];
+    let mut tag = [0u8; 4];
+    rand::fill(&mut seed);
+    rand::fill(&mut tag);
+    let signer = NoteSigner::from_seed(&format!("aigov-{}", hex::encode(tag)), &seed)
+        .context("failed to create the log key")?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("failed to create the log key {}", path.display()))?;
+    std::io::Write::write_all(&mut f, format!("{}\n", signer.encode()).as_bytes())
+        .with_context(|| format!("failed to write the log key {}", path.display()))?;
+    Ok(signer)
 }
 
 async fn bootstrap_token<S: aigov_registry::store::Store>(
@@ -125,7 +158,8 @@ async fn bootstrap_token<S: aigov_registry::store::Store>(
             },
             now,
         )
-        .await?)
+        .await?
+        .value)
 }
 
 /// `aigov serve`
@@ -145,6 +179,7 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
         let t = bootstrap_token(&reg).await?;
         println!("  admin token (valid until the next start): {}", t.secret);
     }
+    println!("  transparency log key: {}", reg.log_verifier().encode());
     if let Some(d) = demo {
         println!("  demo data seeded: {d}");
     }
@@ -178,15 +213,17 @@ pub async fn init(data: &DataDir, json: bool) -> Result<()> {
             },
             chrono::Utc::now(),
         )
-        .await?;
+        .await?
+        .value;
     if json {
         println!(
             "{}",
-            serde_json::json!({"data_dir": data.data_dir, "token": t})
+            serde_json::json!({"data_dir": data.data_dir, "token": t, "log_key": reg.log_verifier().encode()})
         );
     } else {
         println!("initialised {}", data.data_dir.join("aigov.db").display());
         println!("admin token: {}", t.secret);
+        println!("log key:     {}", reg.log_verifier().encode());
     }
     Ok(())
 }
@@ -220,7 +257,8 @@ pub async fn token(c: TokenCommand) -> Result<()> {
                     chrono::Utc::now(),
                 )
                 .await
-                .map_err(registry_err)?;
+                .map_err(registry_err)?
+                .value;
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {
@@ -341,7 +379,8 @@ pub async fn seed_demo<S: aigov_registry::store::Store>(
                 now,
             )
             .await
-            .with_context(|| format!("failed to seed the provider of {file}"))?;
+            .with_context(|| format!("failed to seed the provider of {file}"))?
+            .value;
         let sys = reg
             .create_system(
                 &admin,
@@ -352,7 +391,8 @@ pub async fn seed_demo<S: aigov_registry::store::Store>(
                 now,
             )
             .await
-            .with_context(|| format!("failed to seed {file}"))?;
+            .with_context(|| format!("failed to seed {file}"))?
+            .value;
         let path: &[SystemState] = match target {
             SystemState::Draft => &[],
             SystemState::Submitted => &[SystemState::Submitted],

@@ -5,6 +5,7 @@
 
 mod client;
 mod local;
+mod log;
 mod offline;
 mod output;
 mod remote;
@@ -87,6 +88,9 @@ enum Command {
     /// The audit log (client of a server).
     #[command(subcommand)]
     Audit(remote::AuditCommand),
+    /// The transparency log (auditor's checks against a server).
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 /// An error with the exit code it maps to.
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
             Command::System(c) => remote::system(c).await,
             Command::Search(a) => remote::search(a).await,
             Command::Audit(c) => remote::audit(c).await,
+            Command::Log(c) => log::run(c).await,
         }
     });
     match result {

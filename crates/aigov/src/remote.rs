@@ -323,7 +323,7 @@ pub async fn system(c: SystemCommand) -> Result<()> {
         } => {
             let facts = read_facts(&file)?;
             let cl = client(&remote)?;
-            let mut s: System = cl
+            let mut s: Recorded<System> = cl
                 .call(
                     Method::POST,
                     "/v1/systems",
@@ -341,7 +341,7 @@ pub async fn system(c: SystemCommand) -> Result<()> {
                 s = cl
                     .call(
                         Method::POST,
-                        &format!("/v1/systems/{}/transitions", s.id),
+                        &format!("/v1/systems/{}/transitions", s.value.id),
                         Some(&req),
                     )
                     .await?;
@@ -349,7 +349,8 @@ pub async fn system(c: SystemCommand) -> Result<()> {
             if remote.json {
                 print_json(&s)
             } else {
-                print_system(&s);
+                print_system(&s.value);
+                println!("Logged as entry {} of the transparency log", s.log.index);
                 Ok(())
             }
         }
@@ -418,7 +419,7 @@ pub async fn system(c: SystemCommand) -> Result<()> {
                 to: parse_state(&to)?,
                 reason,
             };
-            let s: System = client(&remote)?
+            let r: Recorded<System> = client(&remote)?
                 .call(
                     Method::POST,
                     &format!("/v1/systems/{id}/transitions"),
@@ -426,8 +427,9 @@ pub async fn system(c: SystemCommand) -> Result<()> {
                 )
                 .await?;
             if remote.json {
-                return print_json(&s);
+                return print_json(&r);
             }
+            let s = &r.value;
             println!(
                 "system {} is now {}{}",
                 s.id,

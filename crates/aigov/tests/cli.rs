@@ -475,3 +475,126 @@ fn serve_demo_and_drive_it_with_the_cli() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("audit chain intact"));
 }
+
+#[test]
+fn log_verify_proves_growth_and_catches_tampering() {
+    let s = serve_demo();
+    let state = s._dir.path().join("log-state.json");
+    let verify = |extra: &[&str]| {
+        let mut c = bin();
+        c.args(["log", "verify", "--json", "--server", &s.url, "--state"])
+            .arg(&state)
+            .args(extra);
+        let o = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        (o.status.code(), v, text(&o))
+    };
+    let (code, v, out) = verify(&["--all", "--entry", "0", "--entry", "3"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(state.exists());
+
+    // A new event: the receipt's proof verifies, and the log provably only grew.
+    let orgs = bin()
+        .args([
+            "org", "list", "--json", "--server", &s.url, "--token", &s.token,
+        ])
+        .output()
+        .unwrap();
+    let orgs: serde_json::Value = serde_json::from_slice(&orgs.stdout).unwrap();
+    let file = root().join("examples/systems/spam-filter.toml");
+    let o = bin()
+        .args([
+            "system",
+            "register",
+            file.to_str().unwrap(),
+            "--json",
+            "--server",
+            &s.url,
+            "--token",
+            &s.token,
+            "--org",
+        ])
+        .arg(orgs[0]["id"].as_str().unwrap())
+        .output()
+        .unwrap();
+    let rec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let index = rec["log"]["index"].as_u64().unwrap();
+    let size = rec["log"]["size"].as_u64().unwrap();
+    assert_eq!(size, index + 1);
+    let (code, v, out) = verify(&["--entry", &index.to_string()]);
+    assert_eq!(code, Some(0), "{out}");
+    let checks: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        checks.contains(&"consistency with the saved checkpoint"),
+        "{checks:?}"
+    );
+
+    // Someone edits a stored entry in the database: the auditor notices.
+    let db = s._dir.path().join("data/aigov.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = aigov_store::SqliteStore::open(&db).await.unwrap();
+        let err = store.execute_raw("UPDATE log_entries SET entry = X'00' WHERE idx = 3").await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+        store
+            .execute_raw(
+                "DROP TRIGGER log_entries_append_only_u; \
+                 UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'local:demo', 'local:evil') AS BLOB) WHERE idx = 3",
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let (code, v, out) = verify(&["--all", "--entry", "3"]);
+    assert_eq!(code, Some(1), "{out}");
+    let failed: Vec<String> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c["check"].as_str().unwrap(),
+                c["detail"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        failed.iter().any(|f| f.starts_with("inclusion of entry 3")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.iter().any(|f| f.contains("entry 3 does not match")),
+        "{failed:?}"
+    );
+
+    // A checkpoint checked against another key is refused.
+    let other = aigov_tlog::note::NoteSigner::from_seed("aigov-00000000", &[3; 32]).unwrap();
+    let o = bin()
+        .args([
+            "log",
+            "verify",
+            "--server",
+            &s.url,
+            "--log-key",
+            &other.verifier().encode(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAIL checkpoint signature"),
+        "{}",
+        text(&o)
+    );
+}

@@ -44,9 +44,12 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
         .await
         .unwrap();
     let classifier = Arc::new(aigov_policy::builtin::classifier().unwrap());
-    let registry = Registry::new(store.clone(), classifier, Config::default());
+    let log_key = aigov_tlog::note::NoteSigner::from_seed("test.aigov/log", &[9; 32]).unwrap();
+    let registry = Registry::new(store.clone(), classifier, log_key, Config::default());
+    // Nanoseconds on purpose: stores keep microseconds, and the audit chain must survive that.
     let now = Arc::new(Mutex::new(
-        Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789),
     ));
     let start = *now.lock().unwrap();
     let admin = registry
@@ -61,6 +64,7 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
         )
         .await
         .unwrap()
+        .value
         .secret;
     let clock_now = now.clone();
     let state = AppState::new(

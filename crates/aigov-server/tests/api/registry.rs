@@ -417,3 +417,97 @@ async fn the_server_clock_dates_every_classification() {
     assert_eq!(after["classification"]["tier"], "high");
     assert_eq!(after["created_at"], "2028-01-01T00:00:00Z");
 }
+
+#[tokio::test]
+async fn every_recorded_event_comes_with_a_verifiable_log_receipt() {
+    use aigov_tlog::checkpoint::Checkpoint;
+    use aigov_tlog::note::Verifier;
+    let app = spawn_app().await;
+    let (_org, provider, _regulator) = app.provider().await;
+    let sys = app
+        .system(&provider, &example("spam-filter.toml"), None)
+        .await;
+    let log = &sys["log"];
+    let index = log["index"].as_u64().unwrap();
+    let size = log["size"].as_u64().unwrap();
+    assert_eq!(size, index + 1);
+
+    // The checkpoint is signed by the log key the server publishes, and names the receipt's root.
+    let key = app
+        .http
+        .get(format!("{}/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key = Verifier::parse(&key).unwrap();
+    let cp = Checkpoint::open(log["checkpoint"].as_str().unwrap(), &key).unwrap();
+    assert_eq!(
+        (cp.size, cp.root.to_hex()),
+        (size, log["root"].as_str().unwrap().to_string())
+    );
+    let latest = app
+        .http
+        .get(format!("{}/log/checkpoint", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(latest.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        latest.text().await.unwrap(),
+        log["checkpoint"].as_str().unwrap()
+    );
+
+    // The entry, fetched from the entry bundle, is included under that root by the proof.
+    let bundle = app
+        .http
+        .get(format!("{}/log/tile/entries/000.p/{size}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert_eq!(bundle.headers()["cache-control"], "public, max-age=60");
+    let entries = aigov_tlog::tile::unbundle(&bundle.bytes().await.unwrap()).unwrap();
+    let entry: serde_json::Value = serde_json::from_slice(&entries[index as usize]).unwrap();
+    assert_eq!(entry["action"], "system.create");
+    assert_eq!(entry["seq"], index + 1);
+    let proof: Vec<Vec<u8>> = log["inclusion_proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf = aigov_tlog::leaf_hash(&entries[index as usize]);
+    aigov_tlog::rfc9162::verify_inclusion(index, size, &leaf.0, &proof, &cp.root.0).unwrap();
+
+    // Level-0 tile hashes are the entries' leaf hashes; tiles beyond the log are 404, bad paths 400.
+    let tile = app
+        .http
+        .get(format!("{}/log/tile/0/000.p/{size}", app.base))
+        .send()
+        .await
+        .unwrap();
+    let hashes = aigov_tlog::tile::tile_hashes(&tile.bytes().await.unwrap()).unwrap();
+    assert_eq!(hashes[index as usize], leaf);
+    let resp = app
+        .http
+        .get(format!("{}/log/tile/0/000", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let resp = app
+        .http
+        .get(format!("{}/log/tile/0/5", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    // Transitions are logged too, each in its own entry.
+    let id = sys["id"].as_str().unwrap();
+    let next = app.transition(&provider, id, "submitted").await.ok();
+    assert_eq!(next["log"]["index"], index + 1);
+}
