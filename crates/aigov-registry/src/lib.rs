@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod error;
 pub mod filing;
+pub mod log;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -15,13 +15,12 @@ use uuid::Uuid;
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::filing::{FilingNumber, check_uscc};
+use crate::log;
 use crate::model::*;
 use crate::store::{Store, Tx};
-use aigov_tlog::checkpoint::Checkpoint;
-use aigov_tlog::leaf_hash;
 use aigov_tlog::note::{NoteSigner, Verifier};
 use aigov_tlog::tile::{self, TileId};
-use aigov_tlog::tree::{self, CompactRange, HashReader, NodeMap, nodes_needed};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Settings of the registry service.
 #[derive(Debug, Clone)]
@@ -126,32 +125,21 @@ fn is_country(s: &str) -> bool {
     (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())) || s == "EU"
 }
 
-/// A [`HashReader`] usable as a trait object.
-pub trait HashReaderDyn {
-    /// See [`HashReader::node`].
-    fn node_dyn(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash>;
-}
-
-impl<R: HashReader> HashReaderDyn for R {
-    fn node_dyn(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash> {
-        self.node(height, index)
-    }
-}
-
-impl HashReader for &dyn HashReaderDyn {
-    fn node(&self, height: u32, index: u64) -> aigov_tlog::Result<aigov_tlog::Hash> {
-        // Dispatch on the trait object itself: `self.node_dyn` would pick the blanket impl for
-        // `&dyn HashReaderDyn` and recurse.
-        (**self).node_dyn(height, index)
-    }
-}
-
 /// The registry service over a store.
 pub struct Registry<S> {
     store: S,
     classifier: Arc<Classifier>,
     log_key: NoteSigner,
+    sequencer: Sequencer,
     config: Config,
+}
+
+/// Coordination between writers and the sequencer task.
+struct Sequencer {
+    wake: tokio::sync::Notify,
+    integrated: tokio::sync::watch::Sender<u64>,
+    running: AtomicBool,
+    failed: AtomicBool,
 }
 
 impl<S: Store> Registry<S> {
@@ -162,6 +150,12 @@ impl<S: Store> Registry<S> {
             store,
             classifier,
             log_key,
+            sequencer: Sequencer {
+                wake: tokio::sync::Notify::new(),
+                integrated: tokio::sync::watch::Sender::new(0),
+                running: AtomicBool::new(false),
+                failed: AtomicBool::new(false),
+            },
             config,
         }
     }
@@ -216,7 +210,7 @@ impl<S: Store> Registry<S> {
         action: &str,
         subject: String,
         (before, after): (serde_json::Value, serde_json::Value),
-    ) -> Result<LogReceipt> {
+    ) -> Result<u64> {
         let last = tx.last_audit_event().await?;
         let (seq, prev_hash) = match last {
             Some(e) => (e.seq + 1, e.hash),
@@ -236,44 +230,67 @@ impl<S: Store> Registry<S> {
         };
         e.hash = audit::event_hash(&e);
         tx.append_audit_event(&e).await?;
-        self.log_append(tx, &audit::entry_bytes(&e)).await
+        log::sequence(tx, &audit::entry_bytes(&e)).await
     }
 
-    /// Fetches the log nodes that `f` reads, then runs it on them.
-    async fn with_nodes<T: Tx, R>(
-        tx: &mut T,
-        f: impl Fn(&dyn HashReaderDyn) -> aigov_tlog::Result<R>,
-    ) -> Result<R> {
-        let ids = nodes_needed(|r| f(r));
-        let map = NodeMap(tx.log_nodes(&ids).await?.into_iter().collect());
-        f(&map).map_err(|e| Error::Store(format!("transparency log: {e}")))
+    /// Integrates pending log entries (all of them, whoever wrote them) and publishes the new
+    /// size to waiting writers. Returns the integrated size.
+    pub async fn integrate(&self) -> Result<u64> {
+        let mut tx = self.store.write().await?;
+        let size = log::integrate(&mut tx, &self.log_key).await?;
+        tx.commit().await?;
+        self.sequencer.integrated.send_replace(size);
+        Ok(size)
     }
 
-    /// Appends an entry to the transparency log, signs the new checkpoint, and returns the
-    /// entry's receipt with its inclusion proof.
-    async fn log_append<T: Tx>(&self, tx: &mut T, entry: &[u8]) -> Result<LogReceipt> {
-        let size = tx.log_size().await?;
-        let mut range = Self::with_nodes(tx, |r| CompactRange::load(&r, size)).await?;
-        let new = range.append(leaf_hash(entry));
-        tx.log_append(size, entry, &new).await?;
-        let root = range.root();
-        let proof = Self::with_nodes(tx, |r| tree::inclusion_proof(&r, size, size + 1)).await?;
-        let checkpoint = Checkpoint {
-            origin: self.log_key.verifier().name().to_string(),
-            size: size + 1,
-            root,
-            extensions: Vec::new(),
+    /// Runs the sequencer until `shutdown`: integrates pending entries whenever writers ask,
+    /// at most once per `period`, so that concurrent writes share one tree update and one
+    /// checkpoint signature.
+    pub async fn run_sequencer(
+        self: Arc<Self>,
+        period: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        self.sequencer.running.store(true, Ordering::SeqCst);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.sequencer.wake.notified() => {}
+            }
+            tokio::time::sleep(period).await;
+            if let Err(e) = self.integrate().await {
+                // Writers waiting on their receipt fall back to integrating themselves.
+                self.sequencer.failed.store(true, Ordering::SeqCst);
+                let _ = e;
+            }
         }
-        .sign(&self.log_key)
-        .map_err(|e| Error::Store(format!("cannot sign the checkpoint: {e}")))?;
-        tx.put_checkpoint(size + 1, &checkpoint).await?;
-        Ok(LogReceipt {
-            index: size,
-            size: size + 1,
-            root: root.to_hex(),
-            inclusion_proof: proof.iter().map(|h| h.to_hex()).collect(),
-            checkpoint,
-        })
+        self.sequencer.running.store(false, Ordering::SeqCst);
+    }
+
+    /// Waits until entry `index` is in the tree and returns its receipt.
+    async fn settle(&self, index: u64) -> Result<LogReceipt> {
+        let mut rx = self.sequencer.integrated.subscribe();
+        for _ in 0..3 {
+            if *rx.borrow_and_update() <= index {
+                let sequencer = self.sequencer.running.load(Ordering::SeqCst)
+                    && !self.sequencer.failed.swap(false, Ordering::SeqCst);
+                if sequencer {
+                    self.sequencer.wake.notify_one();
+                    let wait = rx.wait_for(|size| *size > index);
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
+                } else {
+                    self.integrate().await?;
+                }
+            }
+            let mut tx = self.store.read().await?;
+            if let Some(r) = log::receipt(&mut tx, index).await? {
+                return Ok(r);
+            }
+        }
+        Err(Error::Store(format!(
+            "log entry {index} was not integrated"
+        )))
     }
 
     /// Audit events after `after` (regulators and admins).
@@ -383,6 +400,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: org, log })
     }
 
@@ -510,6 +528,7 @@ impl<S: Store> Registry<S> {
             .write_revision(&mut tx, p, now, &system, None, "create", None)
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: system, log })
     }
 
@@ -523,7 +542,7 @@ impl<S: Store> Registry<S> {
         before: Option<&System>,
         action: &str,
         reason: Option<String>,
-    ) -> Result<(Revision, LogReceipt)> {
+    ) -> Result<(Revision, u64)> {
         let diff =
             ClassificationDiff::between(before.map(|b| &b.classification), &system.classification);
         let rev = Revision {
@@ -659,6 +678,7 @@ impl<S: Store> Registry<S> {
             .write_revision(&mut tx, p, now, &sys, Some(&before), "update", req.reason)
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded {
             value: (sys, rev.diff),
             log,
@@ -766,6 +786,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: sys, log })
     }
 
@@ -863,6 +884,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: sys, log })
     }
 
@@ -925,6 +947,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: ev, log })
     }
 
@@ -1148,6 +1171,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded {
             value: CreatedToken { token, secret },
             log,
@@ -1184,6 +1208,7 @@ impl<S: Store> Registry<S> {
             )
             .await?;
         tx.commit().await?;
+        let log = self.settle(log).await?;
         Ok(Recorded { value: t, log })
     }
 

@@ -104,20 +104,22 @@ pub trait Tx: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEvent>>> + Send;
 
-    /// Number of entries in the transparency log.
+    /// Number of entries sequenced into the transparency log.
     fn log_size(&mut self) -> impl Future<Output = Result<u64>> + Send;
     /// Stored node hashes of the log tree, by (height, index); missing ones are left out.
     fn log_nodes(
         &mut self,
         ids: &[(u32, u64)],
     ) -> impl Future<Output = Result<Vec<((u32, u64), Hash)>>> + Send;
-    /// Appends entry `index` (which must be the log size) with the nodes it completed.
-    fn log_append(
+    /// Sequences entries from index `start` (which must be the log size): durable, not yet
+    /// in the tree.
+    fn log_sequence(
         &mut self,
-        index: u64,
-        entry: &[u8],
-        nodes: &[NewNode],
+        start: u64,
+        entries: &[&[u8]],
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores node hashes completed by integrating entries into the tree.
+    fn log_put_nodes(&mut self, nodes: &[NewNode]) -> impl Future<Output = Result<()>> + Send;
     /// Log entries `[start, end)`.
     fn log_entries(
         &mut self,

@@ -35,7 +35,7 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
@@ -567,7 +567,8 @@ impl Tx for SqliteTx {
     }
 
     async fn log_size(&mut self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_entries")
+        // MAX on the primary key reads one b-tree path; COUNT(*) would scan the table.
+        let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries")
             .fetch_one(&mut *self.tx)
             .await
             .map_err(store_err)?;
@@ -575,39 +576,59 @@ impl Tx for SqliteTx {
     }
 
     async fn log_nodes(&mut self, ids: &[(u32, u64)]) -> Result<Vec<((u32, u64), Hash)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &(height, idx) in ids {
-            let hash: Option<Vec<u8>> =
-                sqlx::query_scalar("SELECT hash FROM log_nodes WHERE height = ? AND idx = ?")
-                    .bind(i64::from(height))
-                    .bind(idx as i64)
-                    .fetch_optional(&mut *self.tx)
-                    .await
-                    .map_err(store_err)?;
-            if let Some(h) = hash {
-                let h = Hash::from_slice(&h, &format!("log node {height}/{idx}"))
+        // One query per 200 nodes (row values), in the order asked.
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let sql = format!(
+                "SELECT height, idx, hash FROM log_nodes WHERE (height, idx) IN (VALUES {})",
+                vec!["(?, ?)"; chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(sql));
+            for &(h, i) in chunk {
+                q = q.bind(i64::from(h)).bind(i as i64);
+            }
+            for (h, i, hash) in q.fetch_all(&mut *self.tx).await.map_err(store_err)? {
+                let hash = Hash::from_slice(&hash, &format!("log node {h}/{i}"))
                     .map_err(|e| Error::Store(e.to_string()))?;
-                out.push(((height, idx), h));
+                found.insert((h as u32, i as u64), hash);
             }
         }
-        Ok(out)
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).map(|h| (*id, *h)))
+            .collect())
     }
 
-    async fn log_append(&mut self, index: u64, entry: &[u8], nodes: &[NewNode]) -> Result<()> {
-        sqlx::query("INSERT INTO log_entries (idx, entry) VALUES (?, ?)")
-            .bind(index as i64)
-            .bind(entry)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(store_err)?;
-        for n in nodes {
-            sqlx::query("INSERT INTO log_nodes (height, idx, hash) VALUES (?, ?, ?)")
-                .bind(i64::from(n.height))
-                .bind(n.index as i64)
-                .bind(&n.hash.0[..])
-                .execute(&mut *self.tx)
-                .await
-                .map_err(store_err)?;
+    async fn log_sequence(&mut self, start: u64, entries: &[&[u8]]) -> Result<()> {
+        // Multi-row inserts: one statement per 500 entries instead of one per entry.
+        for (c, chunk) in entries.chunks(500).enumerate() {
+            let sql = format!(
+                "INSERT INTO log_entries (idx, entry) VALUES {}",
+                vec!["(?, ?)"; chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (k, e) in chunk.iter().enumerate() {
+                q = q.bind((start + (c * 500 + k) as u64) as i64).bind(*e);
+            }
+            q.execute(&mut *self.tx).await.map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    async fn log_put_nodes(&mut self, nodes: &[NewNode]) -> Result<()> {
+        for chunk in nodes.chunks(300) {
+            let sql = format!(
+                "INSERT INTO log_nodes (height, idx, hash) VALUES {}",
+                vec!["(?, ?, ?)"; chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for n in chunk {
+                q = q
+                    .bind(i64::from(n.height))
+                    .bind(n.index as i64)
+                    .bind(n.hash.0.to_vec());
+            }
+            q.execute(&mut *self.tx).await.map_err(store_err)?;
         }
         Ok(())
     }

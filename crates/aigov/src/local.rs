@@ -191,6 +191,13 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
             max_upload: a.max_upload,
         },
     );
+    // Integrates the log entries of concurrent writes together, every couple of milliseconds.
+    tokio::spawn(
+        state
+            .registry
+            .clone()
+            .run_sequencer(std::time::Duration::from_millis(2), std::future::pending()),
+    );
     aigov_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

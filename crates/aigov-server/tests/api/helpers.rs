@@ -72,6 +72,12 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
         Arc::new(move || *clock_now.lock().unwrap()),
         config,
     );
+    tokio::spawn(
+        state
+            .registry
+            .clone()
+            .run_sequencer(std::time::Duration::from_millis(1), std::future::pending()),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
