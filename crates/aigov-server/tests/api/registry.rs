@@ -511,3 +511,87 @@ async fn every_recorded_event_comes_with_a_verifiable_log_receipt() {
     let next = app.transition(&provider, id, "submitted").await.ok();
     assert_eq!(next["log"]["index"], index + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_each_get_their_own_verifiable_receipt() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let (_org, provider, _regulator) = app.provider().await;
+    let facts = example("spam-filter.toml");
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let (app, provider, facts) = (app.clone(), provider.clone(), facts.clone());
+        handles.push(tokio::spawn(async move {
+            app.system(&provider, &facts, None).await
+        }));
+    }
+    let mut receipts = Vec::new();
+    for h in handles {
+        receipts.push(h.await.unwrap()["log"].clone());
+    }
+    let mut indices: Vec<u64> = receipts
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    indices.sort();
+    indices.dedup();
+    assert_eq!(
+        indices.len(),
+        16,
+        "two writes share a log index: {indices:?}"
+    );
+
+    // Every receipt's proof includes the entry stored at its index under the receipt's root.
+    let key = app
+        .http
+        .get(format!("{}/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key = aigov_tlog::note::Verifier::parse(&key).unwrap();
+    let cp = app
+        .http
+        .get(format!("{}/log/checkpoint", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cp = aigov_tlog::checkpoint::Checkpoint::open(&cp, &key).unwrap();
+    let bundle = app
+        .http
+        .get(format!("{}/log/tile/entries/000.p/{}", app.base, cp.size))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let entries = aigov_tlog::tile::unbundle(&bundle).unwrap();
+    let leaves: Vec<_> = entries.iter().map(|e| aigov_tlog::leaf_hash(e)).collect();
+    assert_eq!(aigov_tlog::rfc9162::root(&leaves), cp.root);
+    for r in &receipts {
+        let (index, size) = (r["index"].as_u64().unwrap(), r["size"].as_u64().unwrap());
+        let signed =
+            aigov_tlog::checkpoint::Checkpoint::open(r["checkpoint"].as_str().unwrap(), &key)
+                .unwrap();
+        assert_eq!(signed.size, size);
+        let proof: Vec<Vec<u8>> = r["inclusion_proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+            .collect();
+        aigov_tlog::rfc9162::verify_inclusion(
+            index,
+            size,
+            &leaves[index as usize].0,
+            &proof,
+            &signed.root.0,
+        )
+        .unwrap_or_else(|e| panic!("receipt of entry {index}: {e}"));
+    }
+}
