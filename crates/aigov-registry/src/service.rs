@@ -671,18 +671,36 @@ impl<S: Store> Registry<S> {
         sys.facts.lifecycle_stage = Some(sys.stage);
         sys.state = state;
         sys.classification = self.classify(&sys.facts, now);
-        sys.revision += 1;
-        sys.updated_at = now;
-        tx.update_system(&sys).await?;
-        let (rev, log) = self
-            .write_revision(&mut tx, p, now, &sys, Some(&before), "update", req.reason)
+        let (sys, rev, log) = self
+            .save_change(tx, p, now, sys, &before, "update", req.reason)
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
         Ok(Recorded {
             value: (sys, rev.diff),
             log,
         })
+    }
+
+    /// Stores a changed system with its revision and audit event, commits, and waits for the
+    /// log receipt.
+    #[allow(clippy::too_many_arguments)]
+    async fn save_change(
+        &self,
+        mut tx: S::Tx,
+        p: &Principal,
+        now: DateTime<Utc>,
+        mut sys: System,
+        before: &System,
+        action: &str,
+        reason: Option<String>,
+    ) -> Result<(System, Revision, LogReceipt)> {
+        sys.revision += 1;
+        sys.updated_at = now;
+        tx.update_system(&sys).await?;
+        let (rev, index) = self
+            .write_revision(&mut tx, p, now, &sys, Some(before), action, reason)
+            .await?;
+        tx.commit().await?;
+        Ok((sys, rev, self.settle(index).await?))
     }
 
     /// Moves a system to another registration state.
@@ -771,22 +789,9 @@ impl<S: Store> Registry<S> {
             sys.registered_at = Some(now);
         }
         sys.state = req.to;
-        sys.revision += 1;
-        sys.updated_at = now;
-        tx.update_system(&sys).await?;
-        let (_, log) = self
-            .write_revision(
-                &mut tx,
-                p,
-                now,
-                &sys,
-                Some(&before),
-                "transition",
-                Some(req.reason),
-            )
+        let (sys, _, log) = self
+            .save_change(tx, p, now, sys, &before, "transition", Some(req.reason))
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
         Ok(Recorded { value: sys, log })
     }
 
@@ -869,22 +874,9 @@ impl<S: Store> Registry<S> {
         sys.stage = req.to;
         sys.facts.lifecycle_stage = Some(req.to);
         sys.classification = self.classify(&sys.facts, now);
-        sys.revision += 1;
-        sys.updated_at = now;
-        tx.update_system(&sys).await?;
-        let (_, log) = self
-            .write_revision(
-                &mut tx,
-                p,
-                now,
-                &sys,
-                Some(&before),
-                "stage",
-                Some(req.reason),
-            )
+        let (sys, _, log) = self
+            .save_change(tx, p, now, sys, &before, "stage", Some(req.reason))
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
         Ok(Recorded { value: sys, log })
     }
 
