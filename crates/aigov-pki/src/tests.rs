@@ -1,0 +1,234 @@
+use std::process::Command;
+
+use chrono::TimeZone;
+
+use super::*;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+fn subject() -> SystemSubject {
+    SystemSubject {
+        filing_number: "AIG-2026-000001-4".into(),
+        system_name: "Lingxi Chat".into(),
+        organisation: "Lingxi Intelligence Co., Ltd.".into(),
+        tier: "high".into(),
+    }
+}
+
+fn issued(alg: KeyAlgorithm) -> (CaMaterial, String) {
+    let ca = create_ca("Test Registry", alg, now()).unwrap();
+    let key = generate_key(alg).unwrap();
+    let csr = make_csr(&key, "Lingxi Chat", "AIG-2026-000001-4").unwrap();
+    let cert = issue(&ca, &csr, &subject(), &[0x01, 0x02, 0x03], now(), 365).unwrap();
+    (ca, cert)
+}
+
+#[test]
+fn issued_certificates_name_the_system_and_verify() {
+    for alg in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::Ed25519] {
+        let (ca, cert) = issued(alg);
+        let info = inspect(&cert).unwrap();
+        assert_eq!(info.common_name, "Lingxi Chat");
+        assert_eq!(info.filing_number.as_deref(), Some("AIG-2026-000001-4"));
+        assert_eq!(info.tier.as_deref(), Some("high"));
+        assert_eq!(info.serial, "010203");
+        verify(&cert, &ca.issuing_cert, &ca.root_cert, now()).unwrap();
+        // Expired, not yet valid, and another registry's root all fail.
+        let later = now() + chrono::Duration::days(366);
+        assert!(verify(&cert, &ca.issuing_cert, &ca.root_cert, later).is_err());
+        let before = now() - chrono::Duration::days(1);
+        assert!(verify(&cert, &ca.issuing_cert, &ca.root_cert, before).is_err());
+        let other = create_ca("Other Registry", alg, now()).unwrap();
+        assert!(verify(&cert, &other.issuing_cert, &other.root_cert, now()).is_err());
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_reason() {
+    let ca = create_ca("Test Registry", KeyAlgorithm::EcdsaP256, now()).unwrap();
+    let key = generate_key(KeyAlgorithm::EcdsaP256).unwrap();
+    let csr = make_csr(&key, "x", "AIG-2026-000001-4").unwrap();
+    // Tampered request: its signature no longer verifies.
+    let der = pem_der(&csr, "csr").unwrap();
+    let mut bad = der.clone();
+    let mid = bad.len() / 3;
+    bad[mid] ^= 0x01;
+    let bad_pem = format!(
+        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+        base64_lines(&bad)
+    );
+    let e = issue(&ca, &bad_pem, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("refused"), "{e}");
+    assert!(issue(&ca, "not pem", &subject(), &[1], now(), 30).is_err());
+    assert!(
+        issue(&ca, &csr, &subject(), &[1], now(), 5000)
+            .unwrap_err()
+            .to_string()
+            .contains("validity")
+    );
+
+    // A weak RSA key and a CA request, made with openssl.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["genrsa", "-out", "weak.key", "1024"]);
+    run(&[
+        "req", "-new", "-key", "weak.key", "-subj", "/CN=x", "-out", "weak.csr",
+    ]);
+    let weak = std::fs::read_to_string(dir.path().join("weak.csr")).unwrap();
+    let e = issue(&ca, &weak, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1024 bits is too weak"), "{e}");
+    run(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "ec.key",
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-key",
+        "ec.key",
+        "-subj",
+        "/CN=x",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=keyCertSign",
+        "-out",
+        "ca.csr",
+    ]);
+    let ca_req = std::fs::read_to_string(dir.path().join("ca.csr")).unwrap();
+    let e = issue(&ca, &ca_req, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("CA certificate") || e.contains("not allowed"),
+        "{e}"
+    );
+}
+
+fn base64_lines(b: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// An independent verifier (OpenSSL) accepts the chain, reads the extensions, honours the CRL.
+#[test]
+fn openssl_accepts_the_chain_and_the_crl() {
+    let (ca, cert) = issued(KeyAlgorithm::EcdsaP256);
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &[u8]| std::fs::write(dir.path().join(name), text).unwrap();
+    w("root.pem", ca.root_cert.as_bytes());
+    w("issuing.pem", ca.issuing_cert.as_bytes());
+    w("leaf.pem", cert.as_bytes());
+    let verify_args = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "-attime",
+            "1796000000",
+            "-purpose",
+            "any",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "issuing.pem",
+        ];
+        args.extend_from_slice(extra);
+        args.push("leaf.pem");
+        let o = Command::new("openssl")
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (ok, out) = verify_args(&[]);
+    assert!(ok, "{out}");
+    let text = Command::new("openssl")
+        .args(["x509", "-in", "leaf.pem", "-noout", "-text"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("URI:urn:aigov:filing:AIG-2026-000001-4"),
+        "{text}"
+    );
+    assert!(text.contains("Digital Signature"), "{text}");
+    assert!(
+        text.contains("1.3.6.1.5.5.7.3.36") || text.contains("Document Signing"),
+        "{text}"
+    );
+    assert!(text.contains("1.3.6.1.4.1.62558.2.1"), "{text}");
+
+    // Revoked in the CRL: OpenSSL refuses the chain when asked to check it.
+    let crl_der = crl(
+        &ca,
+        &[Revoked {
+            serial: vec![1, 2, 3],
+            at: now(),
+            reason: Reason::KeyCompromise,
+        }],
+        1,
+        now(),
+        now() + chrono::Duration::days(7),
+    )
+    .unwrap();
+    w("crl.der", &crl_der);
+    let o = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let (ok, out) = verify_args(&["-crl_check", "-CRLfile", "crl.pem"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("revoked"), "{out}");
+    // An empty CRL lets it through.
+    let empty = crl(&ca, &[], 2, now(), now() + chrono::Duration::days(7)).unwrap();
+    w("crl.der", &empty);
+    let o = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let (ok, out) = verify_args(&["-crl_check", "-CRLfile", "crl.pem"]);
+    assert!(ok, "{out}");
+}
