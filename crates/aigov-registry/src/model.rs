@@ -560,3 +560,62 @@ pub struct Recorded<T> {
     /// The event's place in the transparency log.
     pub log: LogReceipt,
 }
+
+/// Status of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateStatus {
+    /// Valid (within its validity period, which the verifier checks).
+    Active,
+    /// Revoked.
+    Revoked,
+}
+
+/// A certificate issued by the registry CA to a registered system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Certificate {
+    /// Serial number (lower-case hex).
+    pub serial: String,
+    /// System.
+    pub system: Uuid,
+    /// Filing number named in the certificate.
+    pub filing_number: FilingNumber,
+    /// Tier named in the certificate.
+    pub tier: Tier,
+    /// The certificate (PEM).
+    pub certificate: String,
+    /// The issuing CA certificate followed by the root (PEM).
+    pub chain: String,
+    /// Validity start.
+    pub not_before: DateTime<Utc>,
+    /// Validity end.
+    pub not_after: DateTime<Utc>,
+    /// Status.
+    pub status: CertificateStatus,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Revocation reason (`key_compromise`, `cessation_of_operation`, `certificate_hold`, …).
+    pub revocation_reason: Option<String>,
+    /// Index of the issuance event in the transparency log.
+    pub log_index: u64,
+}
+
+/// Request for a system certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateRequest {
+    /// PKCS#10 request (PEM), signed with the system's key.
+    pub csr: String,
+    /// Validity in days (default 365, at most 398).
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+/// Request to revoke a certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// `key_compromise`, `affiliation_changed`, `superseded`, `cessation_of_operation`,
+    /// `certificate_hold` or `unspecified`.
+    pub reason: String,
+}

@@ -18,6 +18,7 @@ use crate::filing::{FilingNumber, check_uscc};
 use crate::log;
 use crate::model::*;
 use crate::store::{Store, Tx};
+use aigov_pki::{CaMaterial, SystemSubject};
 use aigov_tlog::note::{NoteSigner, Verifier};
 use aigov_tlog::tile::{self, TileId};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,6 +99,10 @@ pub fn transitions_from(from: SystemState) -> Vec<(SystemState, Vec<Role>)> {
         .collect()
 }
 
+fn no_ca() -> Error {
+    Error::Conflict("this registry has no certificate authority (run aigov init)".into())
+}
+
 /// Hashes a token secret for storage.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -130,6 +135,7 @@ pub struct Registry<S> {
     store: S,
     classifier: Arc<Classifier>,
     log_key: NoteSigner,
+    ca: Option<CaMaterial>,
     sequencer: Sequencer,
     config: Config,
 }
@@ -150,6 +156,7 @@ impl<S: Store> Registry<S> {
             store,
             classifier,
             log_key,
+            ca: None,
             sequencer: Sequencer {
                 wake: tokio::sync::Notify::new(),
                 integrated: tokio::sync::watch::Sender::new(0),
@@ -158,6 +165,18 @@ impl<S: Store> Registry<S> {
             },
             config,
         }
+    }
+
+    /// Gives the registry its certificate authority.
+    pub fn with_ca(mut self, ca: CaMaterial) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
+    /// The CA's certificates: (issuing, root), PEM.
+    pub fn ca_certificates(&self) -> Result<(String, String)> {
+        let ca = self.ca.as_ref().ok_or_else(no_ca)?;
+        Ok((ca.issuing_cert.clone(), ca.root_cert.clone()))
     }
 
     /// The log's verifier key (`<origin>+<key id>+<key>`).
@@ -789,6 +808,18 @@ impl<S: Store> Registry<S> {
             sys.registered_at = Some(now);
         }
         sys.state = req.to;
+        if matches!(req.to, St::Suspended | St::Cancelled) {
+            let reason = if req.to == St::Suspended {
+                "certificate_hold"
+            } else {
+                "cessation_of_operation"
+            };
+            for cert in tx.certificates_of(sys.id).await? {
+                if cert.status == CertificateStatus::Active {
+                    self.revoke_in(&mut tx, p, cert, reason, now).await?;
+                }
+            }
+        }
         let (sys, _, log) = self
             .save_change(tx, p, now, sys, &before, "transition", Some(req.reason))
             .await?;
@@ -1054,6 +1085,188 @@ impl<S: Store> Registry<S> {
         tx.public_system(&number)
             .await?
             .ok_or_else(|| Error::NotFound(format!("registered system {number}")))
+    }
+
+    // ---- certificates ----------------------------------------------------------------------
+
+    /// Issues a certificate for a registered system from its provider's request.
+    pub async fn issue_certificate(
+        &self,
+        p: &Principal,
+        id: Uuid,
+        req: CertificateRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded<Certificate>> {
+        let ca = self.ca.as_ref().ok_or_else(no_ca)?;
+        let mut tx = self.store.write().await?;
+        let sys = self.load_visible(&mut tx, p, id).await?;
+        self.check_owner(p, &sys)?;
+        let filing = match (&sys.filing_number, sys.state) {
+            (Some(f), St::Registered | St::Changed) => f.clone(),
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "certificates are issued to registered systems; this one is {}",
+                    sys.state
+                )));
+            }
+        };
+        let org = tx
+            .organisation(sys.organisation)
+            .await?
+            .ok_or_else(|| Error::Store(format!("organisation of system {id} is missing")))?;
+        let subject = SystemSubject {
+            filing_number: filing.to_string(),
+            system_name: sys.name.clone(),
+            organisation: org.name.clone(),
+            tier: sys.classification.tier.to_string(),
+        };
+        let mut serial = [0u8; 16];
+        rand::rng().fill_bytes(&mut serial);
+        serial[0] &= 0x7f;
+        serial[0] |= 0x01;
+        let days = req.days.unwrap_or(365);
+        let pem =
+            aigov_pki::issue(ca, &req.csr, &subject, &serial, now, days).map_err(|e| match e {
+                aigov_pki::Error::Csr(m) => Error::invalid("csr", m),
+                other => Error::Store(other.to_string()),
+            })?;
+        let info = aigov_pki::inspect(&pem).map_err(|e| Error::Store(e.to_string()))?;
+        let mut cert = Certificate {
+            serial: info.serial,
+            system: id,
+            filing_number: filing,
+            tier: sys.classification.tier,
+            certificate: pem,
+            chain: format!("{}{}", ca.issuing_cert, ca.root_cert),
+            not_before: info.not_before,
+            not_after: info.not_after,
+            status: CertificateStatus::Active,
+            revoked_at: None,
+            revocation_reason: None,
+            log_index: 0,
+        };
+        let mut logged = cert.clone();
+        logged.chain = String::new();
+        let log = self
+            .record(
+                &mut tx,
+                p,
+                now,
+                "certificate.issue",
+                cert.serial.clone(),
+                (serde_json::Value::Null, json!(logged)),
+            )
+            .await?;
+        cert.log_index = log;
+        tx.insert_certificate(&cert).await?;
+        tx.commit().await?;
+        let log = self.settle(log).await?;
+        Ok(Recorded { value: cert, log })
+    }
+
+    async fn revoke_in<T: Tx>(
+        &self,
+        tx: &mut T,
+        p: &Principal,
+        mut cert: Certificate,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Certificate, u64)> {
+        let before = json!({"serial": cert.serial, "status": cert.status});
+        cert.status = CertificateStatus::Revoked;
+        cert.revoked_at = Some(now.trunc_subsecs(0));
+        cert.revocation_reason = Some(reason.to_string());
+        tx.update_certificate(&cert).await?;
+        let after = json!({"serial": cert.serial, "status": cert.status, "reason": reason, "system": cert.system});
+        let index = self
+            .record(
+                tx,
+                p,
+                now,
+                "certificate.revoke",
+                cert.serial.clone(),
+                (before, after),
+            )
+            .await?;
+        Ok((cert, index))
+    }
+
+    /// Revokes a certificate (its provider, regulators and admins).
+    pub async fn revoke_certificate(
+        &self,
+        p: &Principal,
+        serial: &str,
+        req: RevokeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded<Certificate>> {
+        if aigov_pki::Reason::parse(&req.reason).is_none() {
+            return Err(Error::invalid(
+                "reason",
+                "one of key_compromise, affiliation_changed, superseded, cessation_of_operation, certificate_hold, unspecified",
+            ));
+        }
+        let mut tx = self.store.write().await?;
+        let not_found = || Error::NotFound(format!("certificate {serial}"));
+        let cert = tx
+            .certificate(&serial.to_ascii_lowercase())
+            .await?
+            .ok_or_else(not_found)?;
+        let sys = self
+            .load_visible(&mut tx, p, cert.system)
+            .await
+            .map_err(|_| not_found())?;
+        if !p.is(&[Role::Admin, Role::Regulator]) {
+            self.check_owner(p, &sys)?;
+        }
+        if cert.status == CertificateStatus::Revoked {
+            return Err(Error::Conflict(format!(
+                "certificate {serial} is already revoked"
+            )));
+        }
+        let (cert, index) = self.revoke_in(&mut tx, p, cert, &req.reason, now).await?;
+        tx.commit().await?;
+        let log = self.settle(index).await?;
+        Ok(Recorded { value: cert, log })
+    }
+
+    /// A certificate's public record (status, validity, filing number; no token needed).
+    pub async fn certificate(&self, serial: &str) -> Result<Certificate> {
+        let mut tx = self.store.read().await?;
+        tx.certificate(&serial.trim().to_ascii_lowercase())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("certificate {serial}")))
+    }
+
+    /// Certificates of a system visible to the principal.
+    pub async fn certificates_of(&self, p: &Principal, id: Uuid) -> Result<Vec<Certificate>> {
+        let mut tx = self.store.read().await?;
+        self.load_visible(&mut tx, p, id).await?;
+        tx.certificates_of(id).await
+    }
+
+    /// The CRL (DER), signed now, valid for 7 days; its number is the log size, which only
+    /// grows.
+    pub async fn crl(&self, now: DateTime<Utc>) -> Result<Vec<u8>> {
+        let ca = self.ca.as_ref().ok_or_else(no_ca)?;
+        let mut tx = self.store.read().await?;
+        let revoked = tx.revoked_certificates().await?;
+        let number = tx.log_size().await?;
+        let list: Vec<aigov_pki::Revoked> = revoked
+            .iter()
+            .filter_map(|c| {
+                Some(aigov_pki::Revoked {
+                    serial: hex::decode(&c.serial).ok()?,
+                    at: c.revoked_at?,
+                    reason: c
+                        .revocation_reason
+                        .as_deref()
+                        .and_then(aigov_pki::Reason::parse)
+                        .unwrap_or(aigov_pki::Reason::Unspecified),
+                })
+            })
+            .collect();
+        aigov_pki::crl(ca, &list, number, now, now + chrono::Duration::days(7))
+            .map_err(|e| Error::Store(e.to_string()))
     }
 
     // ---- transparency log ------------------------------------------------------------------

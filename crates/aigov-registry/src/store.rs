@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::filing::FilingNumber;
 use crate::model::{
-    AuditEvent, Evidence, Organisation, PublicQuery, PublicSystem, Revision, System, SystemFilter,
-    Token,
+    AuditEvent, Certificate, Evidence, Organisation, PublicQuery, PublicSystem, Revision, System,
+    SystemFilter, Token,
 };
 
 /// A storage backend.
@@ -130,6 +130,25 @@ pub trait Tx: Send {
     fn put_checkpoint(&mut self, size: u64, note: &str) -> impl Future<Output = Result<()>> + Send;
     /// The latest signed checkpoint (size, note).
     fn latest_checkpoint(&mut self) -> impl Future<Output = Result<Option<(u64, String)>>> + Send;
+
+    /// Inserts a certificate.
+    fn insert_certificate(&mut self, cert: &Certificate)
+    -> impl Future<Output = Result<()>> + Send;
+    /// A certificate by serial.
+    fn certificate(
+        &mut self,
+        serial: &str,
+    ) -> impl Future<Output = Result<Option<Certificate>>> + Send;
+    /// Certificates of a system, oldest first.
+    fn certificates_of(
+        &mut self,
+        system: Uuid,
+    ) -> impl Future<Output = Result<Vec<Certificate>>> + Send;
+    /// Every revoked certificate.
+    fn revoked_certificates(&mut self) -> impl Future<Output = Result<Vec<Certificate>>> + Send;
+    /// Replaces a certificate record (revocation).
+    fn update_certificate(&mut self, cert: &Certificate)
+    -> impl Future<Output = Result<()>> + Send;
 
     /// Inserts a token with the SHA-256 hash of its secret.
     fn insert_token(

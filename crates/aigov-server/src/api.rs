@@ -509,3 +509,88 @@ pub async fn log_tile<S: Store>(
     )
         .into_response())
 }
+
+/// `POST /v1/systems/{id}/certificates`: issue a certificate for a registered system.
+pub async fn issue_certificate<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CertificateRequest>,
+) -> Result<(StatusCode, Json<Recorded<Certificate>>), ApiError> {
+    let c = st
+        .registry
+        .issue_certificate(&p, parse_id(&id)?, req, (st.clock)())
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// `GET /v1/systems/{id}/certificates`
+pub async fn certificates_of<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<Certificate>> {
+    Ok(Json(st.registry.certificates_of(&p, parse_id(&id)?).await?))
+}
+
+/// `GET /v1/certificates/{serial}`: public status of a certificate.
+pub async fn certificate<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(serial): Path<String>,
+) -> ApiResult<Certificate> {
+    Ok(Json(st.registry.certificate(&serial).await?))
+}
+
+/// `POST /v1/certificates/{serial}/revoke`
+pub async fn revoke_certificate<S: Store>(
+    State(st): State<AppState<S>>,
+    Auth(p): Auth,
+    Path(serial): Path<String>,
+    ApiJson(req): ApiJson<RevokeRequest>,
+) -> ApiResult<Recorded<Certificate>> {
+    Ok(Json(
+        st.registry
+            .revoke_certificate(&p, &serial, req, (st.clock)())
+            .await?,
+    ))
+}
+
+fn pem_response(body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /ca/root.pem`: the registry's root CA certificate (the trust anchor).
+pub async fn ca_root<S: Store>(
+    State(st): State<AppState<S>>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(pem_response(st.registry.ca_certificates()?.1))
+}
+
+/// `GET /ca/chain.pem`: the issuing CA certificate followed by the root.
+pub async fn ca_chain<S: Store>(
+    State(st): State<AppState<S>>,
+) -> Result<axum::response::Response, ApiError> {
+    let (issuing, root) = st.registry.ca_certificates()?;
+    Ok(pem_response(format!("{issuing}{root}")))
+}
+
+/// `GET /ca/crl`: the certificate revocation list (DER, `application/pkix-crl`).
+pub async fn ca_crl<S: Store>(
+    State(st): State<AppState<S>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let der = st.registry.crl((st.clock)()).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pkix-crl"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        der,
+    )
+        .into_response())
+}

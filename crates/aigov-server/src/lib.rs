@@ -126,6 +126,15 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/systems/{id}/evidence/{evidence}/document",
             get(api::evidence_document::<S>),
         )
+        .route(
+            "/systems/{id}/certificates",
+            get(api::certificates_of::<S>).post(api::issue_certificate::<S>),
+        )
+        .route("/certificates/{serial}", get(api::certificate::<S>))
+        .route(
+            "/certificates/{serial}/revoke",
+            post(api::revoke_certificate::<S>),
+        )
         .route("/audit", get(api::audit::<S>))
         .route("/audit/verify", get(api::audit_verify::<S>))
         .route(
@@ -150,6 +159,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
                 },
             ),
         )
+        .route("/ca/root.pem", get(api::ca_root::<S>))
+        .route("/ca/chain.pem", get(api::ca_chain::<S>))
+        .route("/ca/crl", get(api::ca_crl::<S>))
         .route("/log/checkpoint", get(api::log_checkpoint::<S>))
         .route("/log/key", get(api::log_key::<S>))
         .route("/log/tile/{*path}", get(api::log_tile::<S>))

@@ -206,6 +206,15 @@ pub fn document() -> Value {
         op::<Recorded<Evidence>>(g, "post", "/v1/systems/{id}/evidence/upload", "Upload an evidence document (body: the document, application/octet-stream); stored under its SHA-256", "provider (own), admin", "201")
             .query::<EvidenceUpload>(g),
         op::<String>(g, "get", "/v1/systems/{id}/evidence/{evidence}/document", "Download an uploaded evidence document (application/octet-stream, header x-content-sha256)", "any role (scoped)", "200"),
+        op::<Recorded<Certificate>>(g, "post", "/v1/systems/{id}/certificates", "Issue a certificate for a registered system from a PKCS#10 request", "provider (own), admin", "201")
+            .body::<CertificateRequest>(g),
+        op::<Vec<Certificate>>(g, "get", "/v1/systems/{id}/certificates", "Certificates of a system", "any role (scoped)", "200"),
+        op::<Certificate>(g, "get", "/v1/certificates/{serial}", "Public record and status of a certificate", "none", "200"),
+        op::<Recorded<Certificate>>(g, "post", "/v1/certificates/{serial}/revoke", "Revoke a certificate", "provider (own), regulator, admin", "200")
+            .body::<RevokeRequest>(g),
+        op::<String>(g, "get", "/ca/root.pem", "Root CA certificate (PEM)", "none", "200"),
+        op::<String>(g, "get", "/ca/chain.pem", "Issuing CA and root certificates (PEM)", "none", "200"),
+        op::<String>(g, "get", "/ca/crl", "Certificate revocation list (DER)", "none", "200"),
         op::<String>(g, "get", "/log/checkpoint", "Latest signed checkpoint of the transparency log (C2SP signed note, text/plain)", "none", "200"),
         op::<String>(g, "get", "/log/key", "Verifier key of the log (text/plain)", "none", "200"),
         op::<String>(g, "get", "/log/tile/{path}", "Hash tiles and entry bundles of the log (C2SP tlog-tiles, application/octet-stream)", "none", "200"),

@@ -18,6 +18,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_public_view.sql"),
     ),
     (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
+    (
+        4,
+        "certificates",
+        include_str!("../migrations/sqlite/0004_certificates.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied. Refuses a database written by a newer aigov.

@@ -661,6 +661,61 @@ impl Tx for SqliteTx {
         Ok(row.map(|(s, n)| (s as u64, n)))
     }
 
+    async fn insert_certificate(&mut self, c: &Certificate) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO certificates (serial, system, body, revoked_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&c.serial)
+        .bind(c.system.to_string())
+        .bind(json(c)?)
+        .bind(c.revoked_at.as_ref().map(ts))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn certificate(&mut self, serial: &str) -> Result<Option<Certificate>> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM certificates WHERE serial = ?")
+                .bind(serial)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+        body.map(|b| from_json(&b, "certificate")).transpose()
+    }
+
+    async fn certificates_of(&mut self, system: Uuid) -> Result<Vec<Certificate>> {
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM certificates WHERE system = ? ORDER BY rowid")
+                .bind(system.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+        bodies.iter().map(|b| from_json(b, "certificate")).collect()
+    }
+
+    async fn revoked_certificates(&mut self) -> Result<Vec<Certificate>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(store_err)?;
+        bodies.iter().map(|b| from_json(b, "certificate")).collect()
+    }
+
+    async fn update_certificate(&mut self, c: &Certificate) -> Result<()> {
+        sqlx::query("UPDATE certificates SET body = ?, revoked_at = ? WHERE serial = ?")
+            .bind(json(c)?)
+            .bind(c.revoked_at.as_ref().map(ts))
+            .bind(&c.serial)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
     async fn insert_token(&mut self, t: &Token, secret_hash: &str) -> Result<()> {
         sqlx::query("INSERT INTO tokens (id, name, role, organisation, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(t.id.to_string())

@@ -141,6 +141,26 @@ impl Client {
             .with_context(|| format!("failed to decode the answer of {method} {url}"))
     }
 
+    /// GET a text document (PEM, notes).
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("failed to reach {url}"))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .with_context(|| format!("failed to read {url}"))?;
+        if !status.is_success() {
+            anyhow::bail!("{url} answered {status}: {text}");
+        }
+        Ok(text)
+    }
+
     /// GET.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call::<(), T>(Method::GET, path, None).await

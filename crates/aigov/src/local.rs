@@ -1,9 +1,10 @@
 //! Commands on the local data folder: `serve`, `init`, `token`, and the demo data set.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aigov_pki::{CaMaterial, KeyAlgorithm};
 use aigov_policy::FactFormat;
 use aigov_registry::model::*;
 use aigov_registry::{Config, Registry};
@@ -92,7 +93,11 @@ async fn open(data: &DataDir, rules: &RuleOpts) -> Result<Registry<SqliteStore>>
         Arc::new(load_classifier(rules)?),
         log_key(&data.data_dir)?,
         Config::default(),
-    ))
+    )
+    .with_ca(certificate_authority(
+        &data.data_dir,
+        KeyAlgorithm::EcdsaP256,
+    )?))
 }
 
 fn create_dir_private(dir: &Path) -> Result<()> {
@@ -123,6 +128,12 @@ fn log_key(dir: &Path) -> Result<NoteSigner> {
     rand::fill(&mut tag);
     let signer = NoteSigner::from_seed(&format!("aigov-{}", hex::encode(tag)), &seed)
         .context("failed to create the log key")?;
+    write_secret(&path, &format!("{}\n", signer.encode()))?;
+    Ok(signer)
+}
+
+/// Writes a secret file readable by its owner only; refuses to overwrite.
+fn write_secret(path: &Path, text: &str) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -131,11 +142,48 @@ fn log_key(dir: &Path) -> Result<NoteSigner> {
         opts.mode(0o600);
     }
     let mut f = opts
-        .open(&path)
-        .with_context(|| format!("failed to create the log key {}", path.display()))?;
-    std::io::Write::write_all(&mut f, format!("{}\n", signer.encode()).as_bytes())
-        .with_context(|| format!("failed to write the log key {}", path.display()))?;
-    Ok(signer)
+        .open(path)
+        .with_context(|| format!("failed to create {}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))
+}
+
+/// The registry CA in `ca/` of the data folder, created on first use (root and issuing CA;
+/// keys 0600, never printed).
+fn certificate_authority(dir: &Path, alg: KeyAlgorithm) -> Result<CaMaterial> {
+    let ca = dir.join("ca");
+    let files = ["root.pem", "root.key", "issuing.pem", "issuing.key"].map(|f| ca.join(f));
+    if files.iter().all(|f| f.exists()) {
+        let read = |p: &PathBuf| {
+            std::fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()))
+        };
+        return Ok(CaMaterial {
+            root_cert: read(&files[0])?,
+            root_key: read(&files[1])?,
+            issuing_cert: read(&files[2])?,
+            issuing_key: read(&files[3])?,
+        });
+    }
+    if files.iter().any(|f| f.exists()) {
+        anyhow::bail!(
+            "the CA folder {} is incomplete; restore it from a backup",
+            ca.display()
+        );
+    }
+    create_dir_private(&ca)?;
+    let name = format!(
+        "aigov registry {}",
+        &log_key(dir)?.verifier().name()["aigov-".len()..]
+    );
+    let m =
+        aigov_pki::create_ca(&name, alg, chrono::Utc::now()).context("failed to create the CA")?;
+    std::fs::write(&files[0], &m.root_cert)
+        .with_context(|| format!("failed to write {}", files[0].display()))?;
+    write_secret(&files[1], &m.root_key)?;
+    std::fs::write(&files[2], &m.issuing_cert)
+        .with_context(|| format!("failed to write {}", files[2].display()))?;
+    write_secret(&files[3], &m.issuing_key)?;
+    Ok(m)
 }
 
 async fn bootstrap_token<S: aigov_registry::store::Store>(

@@ -410,3 +410,35 @@ fn finish(a: &VerifyArgs, checks: Vec<Check>, verified: Option<(&str, String)>) 
     }
     Ok(())
 }
+
+/// Checks that entry `index` is in the log of `server` under its signed checkpoint (the log key
+/// is the server's, trusted on first use) and returns the entry.
+pub async fn entry_included(server: &str, index: u64) -> std::result::Result<Vec<u8>, String> {
+    let go = async {
+        let remote = Remote {
+            base: server.trim_end_matches('/').to_string(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()?,
+        };
+        let key = Verifier::parse(String::from_utf8_lossy(&remote.get("log/key").await?).trim())
+            .map_err(|e| anyhow::anyhow!("log key: {e}"))?;
+        let note = String::from_utf8_lossy(&remote.get("log/checkpoint").await?).into_owned();
+        let cp = Checkpoint::open(&note, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if index >= cp.size {
+            anyhow::bail!("the log has only {} entries", cp.size);
+        }
+        let entries = bundle(&remote, index / tile::WIDTH, cp.size).await?;
+        let entry = entries[(index % tile::WIDTH) as usize].clone();
+        let mut tiles = Tiles::default();
+        let proof = tiles
+            .with(&remote, cp.size, |r| {
+                tree::inclusion_proof(r, index, cp.size)
+            })
+            .await?;
+        rfc9162::verify_inclusion(index, cp.size, &leaf_hash(&entry).0, &proof, &cp.root.0)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok::<_, anyhow::Error>(entry)
+    };
+    go.await.map_err(|e| e.to_string())
+}

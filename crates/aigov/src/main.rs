@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 failure (IO, network, internal); 2 invalid usage or input;
 //! 3 rule-pack lint errors; 4 request refused by the server (4xx); 5 server error (5xx).
 
+mod cert;
 mod client;
 mod local;
 mod log;
@@ -88,6 +89,9 @@ enum Command {
     /// The audit log (client of a server).
     #[command(subcommand)]
     Audit(remote::AuditCommand),
+    /// System certificates from the registry CA (client of a server).
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
     /// The transparency log (auditor's checks against a server).
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
             Command::Search(a) => remote::search(a).await,
             Command::Audit(c) => remote::audit(c).await,
             Command::Log(c) => log::run(c).await,
+            Command::Cert(c) => cert::run(c).await,
         }
     });
     match result {

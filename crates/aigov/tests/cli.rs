@@ -598,3 +598,104 @@ fn log_verify_proves_growth_and_catches_tampering() {
         text(&o)
     );
 }
+
+#[test]
+fn cert_request_and_verify_against_the_registry() {
+    let s = serve_demo();
+    let run_cli = |args: &[&str]| {
+        bin()
+            .args(args)
+            .args(["--server", &s.url, "--token", &s.token])
+            .output()
+            .unwrap()
+    };
+    let o = run_cli(&["system", "list", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = |name: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let chatbot = id("Lingxi Chat");
+    let out = s._dir.path().join("lingxi");
+    let o = run_cli(&[
+        "cert",
+        "request",
+        "--system",
+        &chatbot,
+        "--out",
+        out.to_str().unwrap(),
+        "--alg",
+        "ed25519",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s._dir.path().join("lingxi.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let cert = s._dir.path().join("lingxi.pem");
+    let o = run_cli(&["cert", "verify", cert.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["checks"].as_array().unwrap().len(), 4, "{v}");
+
+    // A draft cannot get one; a suspended system's certificate no longer verifies.
+    let draft = id("MoodMetrics");
+    let o = run_cli(&[
+        "cert",
+        "request",
+        "--system",
+        &draft,
+        "--out",
+        s._dir.path().join("mood").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_cli(&[
+        "system",
+        "transition",
+        &chatbot,
+        "--to",
+        "suspended",
+        "--reason",
+        "inspection",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_cli(&["cert", "verify", cert.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAIL revocation status: revoked"),
+        "{}",
+        text(&o)
+    );
+    // Verified against another registry's root, the chain fails.
+    let other = aigov_pki::create_ca(
+        "Elsewhere",
+        aigov_pki::KeyAlgorithm::EcdsaP256,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let other_root = s._dir.path().join("other-root.pem");
+    std::fs::write(&other_root, other.root_cert).unwrap();
+    let o = run_cli(&[
+        "cert",
+        "verify",
+        cert.to_str().unwrap(),
+        "--root",
+        other_root.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&o).contains("FAIL chain to the registry root"),
+        "{}",
+        text(&o)
+    );
+}

@@ -45,7 +45,13 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
         .unwrap();
     let classifier = Arc::new(aigov_policy::builtin::classifier().unwrap());
     let log_key = aigov_tlog::note::NoteSigner::from_seed("test.aigov/log", &[9; 32]).unwrap();
-    let registry = Registry::new(store.clone(), classifier, log_key, Config::default());
+    let ca = aigov_pki::create_ca(
+        "Test Registry",
+        aigov_pki::KeyAlgorithm::EcdsaP256,
+        Utc::now(),
+    )
+    .unwrap();
+    let registry = Registry::new(store.clone(), classifier, log_key, Config::default()).with_ca(ca);
     // Nanoseconds on purpose: stores keep microseconds, and the audit chain must survive that.
     let now = Arc::new(Mutex::new(
         Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap()
