@@ -255,7 +255,15 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
 }
 
 /// `aigov init`
-pub async fn init(data: &DataDir, json: bool) -> Result<()> {
+pub async fn init(data: &DataDir, ca_alg: &str, json: bool) -> Result<()> {
+    let alg = KeyAlgorithm::parse(ca_alg).ok_or_else(|| {
+        Exit(
+            2,
+            format!("unknown CA key algorithm '{ca_alg}' (p256, ed25519)"),
+        )
+    })?;
+    create_dir_private(&data.data_dir)?;
+    certificate_authority(&data.data_dir, alg)?;
     let reg = open(data, &RuleOpts::default()).await?;
     let admin = Principal::local_admin("local:aigov init");
     let t = reg
@@ -279,6 +287,11 @@ pub async fn init(data: &DataDir, json: bool) -> Result<()> {
         println!("initialised {}", data.data_dir.join("aigov.db").display());
         println!("admin token: {}", t.secret);
         println!("log key:     {}", reg.log_verifier().encode());
+        println!(
+            "root CA:     {} (distribute it; the keys in {} stay private)",
+            data.data_dir.join("ca/root.pem").display(),
+            data.data_dir.join("ca").display()
+        );
     }
     Ok(())
 }

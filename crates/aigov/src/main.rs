@@ -62,10 +62,13 @@ pub struct RuleOpts {
 enum Command {
     /// Run the registry server on the embedded SQLite database.
     Serve(local::ServeArgs),
-    /// Create the data folder and database, and print an admin token.
+    /// Create the data folder, database, log key and certificate authority; print an admin token.
     Init {
         #[command(flatten)]
         data: DataDir,
+        /// Key algorithm of the registry CA: p256 (default) or ed25519.
+        #[arg(long, default_value = "p256")]
+        ca_alg: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -155,7 +158,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(a) => local::serve(a).await,
-            Command::Init { data, json } => local::init(&data, json).await,
+            Command::Init { data, json, ca_alg } => local::init(&data, &ca_alg, json).await,
             Command::Classify(a) => offline::classify(a),
             Command::Rules(c) => offline::rules(c),
             Command::Token(c) => local::token(c).await,
