@@ -232,3 +232,114 @@ fn openssl_accepts_the_chain_and_the_crl() {
     let (ok, out) = verify_args(&["-crl_check", "-CRLfile", "crl.pem"]);
     assert!(ok, "{out}");
 }
+
+/// A PNG of `w`×`h` grey pixels, encoded here (stored deflate blocks) so the test needs no image
+/// library.
+fn tiny_png(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for _ in 0..h {
+        raw.push(0);
+        raw.extend(std::iter::repeat_n(0x80u8, w as usize));
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, blk) in blocks.iter().enumerate() {
+        z.push(u8::from(i + 1 == blocks.len()));
+        let len = blk.len() as u16;
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&(!len).to_le_bytes());
+        z.extend_from_slice(blk);
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// The `c2pa` crate signs with a registry certificate and, with the registry root as trust
+/// anchor, validates the result as Trusted.
+#[test]
+fn c2pa_accepts_registry_certificates_for_signing() {
+    use std::io::{Cursor, Seek};
+
+    use c2pa::crypto::raw_signature::SigningAlg;
+    use c2pa::validation_results::ValidationState;
+
+    let ca = create_ca("Test Registry", KeyAlgorithm::EcdsaP256, Utc::now()).unwrap();
+    let key = generate_key(KeyAlgorithm::EcdsaP256).unwrap();
+    let csr = make_csr(&key, "Lingxi Chat", "AIG-2026-000001-4").unwrap();
+    let cert = issue(&ca, &csr, &subject(), &[0x42], Utc::now(), 30).unwrap();
+    let chain = format!("{cert}{}", ca.issuing_cert);
+    let signer =
+        c2pa::create_signer::from_keys(chain.as_bytes(), key.as_bytes(), SigningAlg::Es256, None)
+            .unwrap();
+
+    let read = |anchor: &str, signed: &mut Cursor<Vec<u8>>| {
+        let settings = c2pa::settings::Settings::new()
+            .with_json(&serde_json::json!({"trust": {"trust_anchors": anchor}, "verify": {"verify_trust": true}}).to_string())
+            .unwrap();
+        let context = c2pa::Context::new()
+            .with_settings(settings)
+            .unwrap()
+            .into_shared();
+        signed.rewind().unwrap();
+        let reader = c2pa::Reader::from_shared_context(&context)
+            .with_stream("image/png", signed)
+            .unwrap();
+        (reader.validation_state(), reader.json())
+    };
+    let definition = serde_json::json!({
+        "title": "generated.png",
+        "format": "image/png",
+        "claim_generator_info": [{"name": "aigov test", "version": "0"}],
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": [{
+            "action": "c2pa.created",
+            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+        }]}}]
+    });
+    let mut builder = c2pa::Builder::from_json(&definition.to_string()).unwrap();
+    let mut source = Cursor::new(tiny_png(16, 16));
+    let mut signed = Cursor::new(Vec::new());
+    builder
+        .sign(signer.as_ref(), "image/png", &mut source, &mut signed)
+        .unwrap();
+
+    let (state, report) = read(&ca.root_cert, &mut signed);
+    assert_eq!(state, ValidationState::Trusted, "{report}");
+    // With another registry's root as the only anchor, the same file is not trusted.
+    let other = create_ca("Other", KeyAlgorithm::EcdsaP256, Utc::now()).unwrap();
+    let (state, _) = read(&other.root_cert, &mut signed);
+    assert_ne!(state, ValidationState::Trusted);
+}

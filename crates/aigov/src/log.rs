@@ -34,6 +34,10 @@ pub struct VerifyArgs {
     /// else the server's `/log/key` (trusted on first use).
     #[arg(long)]
     log_key: Option<String>,
+    /// Verify a downloaded copy instead of the server: a folder holding `checkpoint`, `key`
+    /// (unless --log-key is given) and the `tile/...` files, as served under `/log/`.
+    #[arg(long)]
+    tiles: Option<PathBuf>,
     /// File that keeps the last verified checkpoint; the next run proves the log only grew.
     #[arg(long)]
     state: Option<PathBuf>,
@@ -65,10 +69,17 @@ struct Check {
 struct Remote {
     base: String,
     http: reqwest::Client,
+    /// A local mirror of the server's `log/` files, read instead of the server.
+    mirror: Option<PathBuf>,
 }
 
 impl Remote {
     async fn get(&self, path: &str) -> Result<Vec<u8>> {
+        if let Some(dir) = &self.mirror {
+            let file = dir.join(path.strip_prefix("log/").unwrap_or(path));
+            return std::fs::read(&file)
+                .with_context(|| format!("failed to read {} from the mirror", file.display()));
+        }
         let url = format!("{}/{path}", self.base);
         let resp = self
             .http
@@ -172,6 +183,7 @@ async fn bundle(remote: &Remote, index: u64, size: u64) -> Result<Vec<Vec<u8>>> 
 pub async fn run(c: LogCommand) -> Result<()> {
     let LogCommand::Verify(a) = c;
     let remote = Remote {
+        mirror: a.tiles.clone(),
         base: a.server.trim_end_matches('/').to_string(),
         http: reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
@@ -416,6 +428,7 @@ fn finish(a: &VerifyArgs, checks: Vec<Check>, verified: Option<(&str, String)>) 
 pub async fn entry_included(server: &str, index: u64) -> std::result::Result<Vec<u8>, String> {
     let go = async {
         let remote = Remote {
+            mirror: None,
             base: server.trim_end_matches('/').to_string(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))

@@ -535,6 +535,45 @@ fn log_verify_proves_growth_and_catches_tampering() {
         "{checks:?}"
     );
 
+    // The same checks work offline on a downloaded copy of the log's files.
+    let mirror = s._dir.path().join("mirror");
+    let fetch = |path: &str| {
+        let o = Command::new("curl")
+            .args(["-sf", &format!("{}/log/{path}", s.url)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "curl {path}");
+        let file = mirror.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, o.stdout).unwrap();
+    };
+    fetch("checkpoint");
+    fetch("key");
+    let cp = std::fs::read_to_string(mirror.join("checkpoint")).unwrap();
+    let n: u64 = cp.lines().nth(1).unwrap().parse().unwrap();
+    fetch(&format!("tile/0/000.p/{n}"));
+    fetch(&format!("tile/entries/000.p/{n}"));
+    let offline = |extra: &[&str]| {
+        let o = bin()
+            .args(["log", "verify", "--tiles"])
+            .arg(&mirror)
+            .args(extra)
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
+    let (code, out) = offline(&["--all", "--entry", "1"]);
+    assert_eq!(code, Some(0), "{out}");
+    // A forged entry in the copy is caught.
+    let bundle_path = mirror.join(format!("tile/entries/000.p/{n}"));
+    let mut bytes = std::fs::read(&bundle_path).unwrap();
+    let at = bytes.windows(10).position(|w| w == b"local:demo").unwrap();
+    bytes[at..at + 10].copy_from_slice(b"local:evil");
+    std::fs::write(&bundle_path, bytes).unwrap();
+    let (code, out) = offline(&["--all"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("does not match the log's hash"), "{out}");
+
     // Someone edits a stored entry in the database: the auditor notices.
     let db = s._dir.path().join("data/aigov.db");
     let rt = tokio::runtime::Builder::new_current_thread()
