@@ -329,7 +329,9 @@ fn c2pa_accepts_registry_certificates_for_signing() {
             "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
         }]}}]
     });
-    let mut builder = c2pa::Builder::from_json(&definition.to_string()).unwrap();
+    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
+        .with_definition(definition.to_string())
+        .unwrap();
     let mut source = Cursor::new(tiny_png(16, 16));
     let mut signed = Cursor::new(Vec::new());
     builder
