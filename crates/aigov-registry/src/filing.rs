@@ -91,43 +91,8 @@ impl<'de> Deserialize<'de> for FilingNumber {
     }
 }
 
-const USCC_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
-
-/// Checks a Unified Social Credit Code (GB 32100-2015): 18 characters of the code alphabet with
-/// its mod-31 check character. Returns what is wrong.
-pub fn check_uscc(code: &str) -> Result<(), String> {
-    let b = code.as_bytes();
-    if b.len() != 18 {
-        return Err(format!(
-            "a Unified Social Credit Code has 18 characters, '{code}' has {}",
-            code.chars().count()
-        ));
-    }
-    let mut sum = 0;
-    for (i, c) in b.iter().enumerate() {
-        let Some(v) = USCC_ALPHABET.iter().position(|a| a == c) else {
-            return Err(format!(
-                "character {} of '{code}' is not allowed in a Unified Social Credit Code",
-                i + 1
-            ));
-        };
-        if i < 17 {
-            sum += USCC_WEIGHTS[i] * v as u32;
-        } else {
-            let expected = USCC_ALPHABET[((31 - sum % 31) % 31) as usize];
-            if *c != expected {
-                return Err(format!(
-                    "check character of '{code}' is '{}', expected '{}'",
-                    *c as char, expected as char
-                ));
-            }
-        }
-    }
-    Ok(())
-}
+/// Checks a Unified Social Credit Code (GB 32100-2015); the validator lives in `aigov-pii`.
+pub use aigov_pii::validate::uscc_check as check_uscc;
 
 #[cfg(test)]
 mod tests {
@@ -151,17 +116,5 @@ mod tests {
                 .unwrap_err()
                 .contains("wrong length")
         );
-    }
-
-    #[test]
-    fn uscc() {
-        check_uscc("91110000600037341L").unwrap();
-        assert!(
-            check_uscc("91110000600037341M")
-                .unwrap_err()
-                .contains("expected 'L'")
-        );
-        assert!(check_uscc("9111000060003734").is_err());
-        assert!(check_uscc("91110000600037341I").is_err());
     }
 }
