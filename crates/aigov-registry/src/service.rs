@@ -1283,7 +1283,9 @@ impl<S: Store> Registry<S> {
         let size = tx.latest_checkpoint().await?.map_or(0, |(s, _)| s);
         let not_found = || Error::NotFound(format!("{} in a log of {size} entries", id.path()));
         let first = id.index.checked_mul(tile::WIDTH).ok_or_else(not_found)?;
-        let end = first + u64::from(id.width);
+        let end = first
+            .checked_add(u64::from(id.width))
+            .ok_or_else(not_found)?;
         match id.level {
             None => {
                 if end > size {

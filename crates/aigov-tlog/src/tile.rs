@@ -151,7 +151,9 @@ pub fn tile_bytes(reader: &impl HashReader, id: TileId, size: u64) -> Result<Vec
         .index
         .checked_mul(WIDTH)
         .ok_or_else(|| Error::Tile("tile index too large".into()))?;
-    let end = first + u64::from(id.width);
+    let end = first
+        .checked_add(u64::from(id.width))
+        .ok_or_else(|| Error::Tile("tile index too large".into()))?;
     if end > nodes_at(level, size) {
         return Err(Error::Tile(format!(
             "{} is beyond the tree of {size} entries",
@@ -298,6 +300,12 @@ mod tests {
             .is_err()
         );
         assert!(tile_hashes(&[0; 33]).is_err());
+        let far = TileId {
+            level: Some(0),
+            index: u64::MAX / 256,
+            width: 256,
+        };
+        assert!(tile_bytes(&t, far, n).is_err());
     }
 
     #[test]

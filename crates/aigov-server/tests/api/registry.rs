@@ -505,6 +505,15 @@ async fn every_recorded_event_comes_with_a_verifiable_log_receipt() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
+    // An index whose tile would end past u64::MAX is refused cleanly, not by overflowing.
+    let huge = "tile/0/x072/x057/x594/x037/x927/935";
+    let resp = app
+        .http
+        .get(format!("{}/log/{huge}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
 
     // Transitions are logged too, each in its own entry.
     let id = sys["id"].as_str().unwrap();
