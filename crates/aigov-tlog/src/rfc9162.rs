@@ -8,6 +8,11 @@
 use crate::error::{Error, Result};
 use crate::hash::{Hash, node_hash};
 
+/// `x >> n`, zero when `n` is 64 (sizes near 2^64 come from untrusted input).
+fn shr(x: u64, n: u32) -> u64 {
+    x.checked_shr(n).unwrap_or(0)
+}
+
 fn bit_len(x: u64) -> u32 {
     64 - x.leading_zeros()
 }
@@ -92,7 +97,7 @@ fn subproof(leaves: &[Hash], m: usize, complete: bool, out: &mut Vec<Hash>) {
 /// `size - 1` part (`index < size`).
 fn decompose(index: u64, size: u64) -> (usize, usize) {
     let inner = bit_len(index ^ (size - 1)) as usize;
-    let border = (index >> inner).count_ones() as usize;
+    let border = shr(index, inner as u32).count_ones() as usize;
     (inner, border)
 }
 
@@ -330,7 +335,7 @@ fn grow_subtree(start: u64, end: u64, size: u64, proof: &[Hash], sub_root: &Hash
         // The subtree sits on the right border: only left siblings of its ancestors are
         // needed, one per level where the ancestor is a right child.
         let height = bit_len((end - 1) ^ start);
-        let want = (start >> height).count_ones() as usize;
+        let want = shr(start, height).count_ones() as usize;
         check_len(proof.len(), want)?;
         return Ok(chain_border(*sub_root, proof));
     }
@@ -361,7 +366,7 @@ fn grow_subtree(start: u64, end: u64, size: u64, proof: &[Hash], sub_root: &Hash
         // Nodes inside the subtree must rebuild `sub_root`.
         let height = bit_len((end - 1) ^ start) as usize;
         let sub_inner = height.min(fork).saturating_sub(shift);
-        let above = ((end - 1) >> height).count_ones() as usize;
+        let above = shr(end - 1, height as u32).count_ones() as usize;
         let sub_border = border.saturating_sub(above);
         let r = chain_inner_left_only(seed, &rest[..sub_inner], mask);
         let r = chain_border(r, &rest[inner..inner + sub_border]);
@@ -383,6 +388,26 @@ mod tests {
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()
+    }
+
+    /// Sizes and indices near 2^64 give errors, not shift or arithmetic overflows.
+    #[test]
+    fn extreme_sizes_do_not_panic() {
+        let h = [0u8; 32];
+        let p = vec![h; 64];
+        for (a, b, c) in [
+            (0, 1u64 << 63 | 1, 0),
+            (u64::MAX - 1, u64::MAX, 0),
+            (0, u64::MAX, u64::MAX),
+            (1 << 62, 1 << 63, u64::MAX),
+        ] {
+            let _ = verify_inclusion(a, b, &h, &p, &h);
+            let _ = verify_consistency(a, b, &p, &h, &h);
+            let _ = verify_subtree_inclusion(a, b, c, &h, &p, &h);
+            let _ = verify_subtree_consistency(a, b, c, &p, &h, &h);
+            let _ = verify_subtree_consistency(0, a, b, &p, &h, &h);
+            let _ = verify_consistency(a.max(1), b, &p[..1], &h, &h);
+        }
     }
 
     #[test]
