@@ -128,6 +128,8 @@ pub enum Expr {
 impl fmt::Display for Literal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The language has no escapes: quote with the kind of quote the text lacks.
+            Literal::Text(s) if s.contains('\'') => write!(f, "\"{s}\""),
             Literal::Text(s) => write!(f, "'{s}'"),
             Literal::Number(n) => write!(f, "{n}"),
             Literal::Bool(b) => write!(f, "{b}"),
@@ -286,7 +288,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, SyntaxError> {
                 }
                 let n: f64 = s
                     .parse()
-                    .map_err(|_| err(start, &format!("'{s}' is not a number")))?;
+                    .ok()
+                    .filter(|n: &f64| n.is_finite())
+                    .ok_or_else(|| err(start, &format!("'{s}' is not a finite number")))?;
                 out.push((start, Tok::Num(n)));
                 continue;
             }
@@ -854,6 +858,9 @@ mod tests {
         assert_eq!(e.offset, 2);
         assert!(parse("(a and b").unwrap_err().message.contains("')'"));
         assert!(parse("a b").is_err());
+        // Found by fuzzing: an infinite literal printed as `inf`, which does not parse back.
+        let e = parse("users > 1e999").unwrap_err();
+        assert!(e.message.contains("not a finite number"), "{e}");
     }
 
     #[test]
@@ -885,6 +892,8 @@ mod tests {
             "a and (b or not c)",
             "not (x has 'y' and z >= 3)",
             "j has_any ['EU', 'CN'] or k in ['a']",
+            // Found by fuzzing: single quotes inside a double-quoted text.
+            "ji has \"'Eui'\"",
         ] {
             let e = parse(src).unwrap();
             assert_eq!(parse(&e.to_string()).unwrap(), e, "{src}");
