@@ -287,6 +287,15 @@ impl<S: Store> Registry<S> {
         self.sequencer.running.store(false, Ordering::SeqCst);
     }
 
+    /// Commits a change that recorded log entry `index` and returns `value` with its receipt.
+    async fn finish<T>(&self, tx: S::Tx, index: u64, value: T) -> Result<Recorded<T>> {
+        tx.commit().await?;
+        Ok(Recorded {
+            value,
+            log: self.settle(index).await?,
+        })
+    }
+
     /// Waits until entry `index` is in the tree and returns its receipt.
     async fn settle(&self, index: u64) -> Result<LogReceipt> {
         let mut rx = self.sequencer.integrated.subscribe();
@@ -418,9 +427,7 @@ impl<S: Store> Registry<S> {
                 (serde_json::Value::Null, json!(org)),
             )
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded { value: org, log })
+        self.finish(tx, log, org).await
     }
 
     /// All organisations (any authenticated role; providers see only their own).
@@ -546,9 +553,7 @@ impl<S: Store> Registry<S> {
         let (_, log) = self
             .write_revision(&mut tx, p, now, &system, None, "create", None)
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded { value: system, log })
+        self.finish(tx, log, system).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -969,9 +974,7 @@ impl<S: Store> Registry<S> {
                 (serde_json::Value::Null, json!(ev)),
             )
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded { value: ev, log })
+        self.finish(tx, log, ev).await
     }
 
     /// Attaches an uploaded document as evidence: it is stored under its SHA-256 and the
@@ -1159,9 +1162,7 @@ impl<S: Store> Registry<S> {
             .await?;
         cert.log_index = log;
         tx.insert_certificate(&cert).await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded { value: cert, log })
+        self.finish(tx, log, cert).await
     }
 
     async fn revoke_in<T: Tx>(
@@ -1224,9 +1225,7 @@ impl<S: Store> Registry<S> {
             )));
         }
         let (cert, index) = self.revoke_in(&mut tx, p, cert, &req.reason, now).await?;
-        tx.commit().await?;
-        let log = self.settle(index).await?;
-        Ok(Recorded { value: cert, log })
+        self.finish(tx, index, cert).await
     }
 
     /// A certificate's public record (status, validity, filing number; no token needed).
@@ -1377,12 +1376,7 @@ impl<S: Store> Registry<S> {
                 (serde_json::Value::Null, json!(token)),
             )
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded {
-            value: CreatedToken { token, secret },
-            log,
-        })
+        self.finish(tx, log, CreatedToken { token, secret }).await
     }
 
     /// Revokes a token (admins).
@@ -1414,9 +1408,7 @@ impl<S: Store> Registry<S> {
                 (json!(before), json!(t)),
             )
             .await?;
-        tx.commit().await?;
-        let log = self.settle(log).await?;
-        Ok(Recorded { value: t, log })
+        self.finish(tx, log, t).await
     }
 
     /// All tokens (admins).
