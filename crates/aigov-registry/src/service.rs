@@ -99,6 +99,13 @@ pub fn transitions_from(from: SystemState) -> Vec<(SystemState, Vec<Role>)> {
         .collect()
 }
 
+fn require_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::invalid("reason", "a reason is required"));
+    }
+    Ok(())
+}
+
 fn no_ca() -> Error {
     Error::Conflict("this registry has no certificate authority (run aigov init)".into())
 }
@@ -735,9 +742,7 @@ impl<S: Store> Registry<S> {
         req: TransitionRequest,
         now: DateTime<Utc>,
     ) -> Result<Recorded<System>> {
-        if req.reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "a reason is required"));
-        }
+        require_reason(&req.reason)?;
         let mut tx = self.store.write().await?;
         let before = self.load_visible(&mut tx, p, id).await?;
         let role = p.role.ok_or(Error::Unauthenticated)?;
@@ -860,9 +865,7 @@ impl<S: Store> Registry<S> {
         req: StageRequest,
         now: DateTime<Utc>,
     ) -> Result<Recorded<System>> {
-        if req.reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "a reason is required"));
-        }
+        require_reason(&req.reason)?;
         let mut tx = self.store.write().await?;
         let before = self.load_visible(&mut tx, p, id).await?;
         self.check_owner(p, &before)?;

@@ -141,8 +141,8 @@ impl Client {
             .with_context(|| format!("failed to decode the answer of {method} {url}"))
     }
 
-    /// GET a text document (PEM, notes).
-    pub async fn get_text(&self, path: &str) -> Result<String> {
+    /// GET raw bytes (tiles, notes); a non-success status is an error with the body.
+    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);
         let resp = self
             .http
@@ -151,14 +151,23 @@ impl Client {
             .await
             .with_context(|| format!("failed to reach {url}"))?;
         let status = resp.status();
-        let text = resp
-            .text()
+        let body = resp
+            .bytes()
             .await
             .with_context(|| format!("failed to read {url}"))?;
         if !status.is_success() {
-            anyhow::bail!("{url} answered {status}: {text}");
+            anyhow::bail!(
+                "{url} answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
         }
-        Ok(text)
+        Ok(body.to_vec())
+    }
+
+    /// GET a text document (PEM, notes).
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        let bytes = self.get_bytes(path).await?;
+        String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8 text"))
     }
 
     /// GET.

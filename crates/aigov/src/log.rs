@@ -15,6 +15,7 @@ use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use crate::Exit;
+use crate::client::Client;
 
 /// `aigov log …`
 #[derive(Subcommand)]
@@ -67,8 +68,7 @@ struct Check {
 }
 
 struct Remote {
-    base: String,
-    http: reqwest::Client,
+    client: Client,
     /// A local mirror of the server's `log/` files, read instead of the server.
     mirror: Option<PathBuf>,
 }
@@ -80,25 +80,7 @@ impl Remote {
             return std::fs::read(&file)
                 .with_context(|| format!("failed to read {} from the mirror", file.display()));
         }
-        let url = format!("{}/{path}", self.base);
-        let resp = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("failed to reach {url}"))?;
-        let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .with_context(|| format!("failed to read {url}"))?;
-        if !status.is_success() {
-            return Err(anyhow::anyhow!(
-                "{url} answered {status}: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        Ok(body.to_vec())
+        self.client.get_bytes(&format!("/{path}")).await
     }
 }
 
@@ -184,11 +166,7 @@ pub async fn run(c: LogCommand) -> Result<()> {
     let LogCommand::Verify(a) = c;
     let remote = Remote {
         mirror: a.tiles.clone(),
-        base: a.server.trim_end_matches('/').to_string(),
-        http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .context("failed to build the HTTP client")?,
+        client: Client::new(&a.server, None)?,
     };
     let mut checks = Vec::new();
     let mut push = |check: &str, r: std::result::Result<String, String>| {
@@ -429,10 +407,7 @@ pub async fn entry_included(server: &str, index: u64) -> std::result::Result<Vec
     let go = async {
         let remote = Remote {
             mirror: None,
-            base: server.trim_end_matches('/').to_string(),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
-                .build()?,
+            client: Client::new(server, None)?,
         };
         let key = Verifier::parse(String::from_utf8_lossy(&remote.get("log/key").await?).trim())
             .map_err(|e| anyhow::anyhow!("log key: {e}"))?;
