@@ -9,8 +9,10 @@
 
 pub mod detect;
 pub mod entity;
+pub mod formats;
 pub mod normalize;
 pub mod redact;
+pub mod report;
 pub mod validate;
 
 pub use detect::{DenyList, Finding, Scanner, ScannerConfig};

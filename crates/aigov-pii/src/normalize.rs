@@ -40,6 +40,12 @@ impl OffsetMap {
         }
     }
 
+    /// Records that normalised offset `normalised` corresponds to original offset
+    /// `original`, both just after a replaced sequence (points must be added in order).
+    pub fn push(&mut self, normalised: usize, original: usize) {
+        self.points.push((normalised, original));
+    }
+
     /// Clears the map for reuse.
     pub fn clear(&mut self) {
         self.points.clear();

@@ -1,0 +1,377 @@
+//! Scan reports: one JSON object per finding, the summary (JSON, a human table, SARIF 2.1.0).
+//! Pure: the caller writes them. The summary is also the evidence file the registry stores
+//! for a system's dataset (`format` = [`SUMMARY_FORMAT`]).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+/// Format tag of the summary, checked by the registry when it is uploaded as evidence.
+pub const SUMMARY_FORMAT: &str = "aigov-pii-scan-summary/v1";
+/// Samples kept per entity type.
+const SAMPLES: usize = 3;
+/// Errors listed in full (the count is always exact).
+const ERRORS_LISTED: usize = 1000;
+
+/// One finding, as written to the findings JSONL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    /// Input file (`-` for stdin).
+    pub file: String,
+    /// Line or row number, 1-based.
+    pub record: u64,
+    /// JSON path or column; `null` for plain text.
+    pub field: Option<String>,
+    /// Byte offset into the field's UTF-8 value (plain text: into the file).
+    pub start: u64,
+    /// Byte offset just after the match.
+    pub end: u64,
+    /// Entity type name.
+    pub entity_type: String,
+    /// Score in 0..=1.
+    pub score: f32,
+    /// Whether a validator confirmed it.
+    pub validated: bool,
+    /// The matched text, only with `--show-values`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// An input problem: the record (or file) was not scanned, or only partly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputError {
+    /// Input file.
+    pub file: String,
+    /// Record number when the problem is one record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Counts for one entity type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EntityCount {
+    /// Findings.
+    pub count: u64,
+    /// Of which confirmed by a validator.
+    pub validated: u64,
+    /// Highest score.
+    pub max_score: f32,
+    /// A few values, masked.
+    #[serde(default)]
+    pub samples: Vec<String>,
+}
+
+/// Per-file figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileSummary {
+    /// Bytes scanned (decompressed).
+    pub bytes: u64,
+    /// Records (lines, rows).
+    pub records: u64,
+    /// Findings.
+    pub findings: u64,
+    /// Findings per entity type.
+    pub by_entity: BTreeMap<String, u64>,
+    /// Why the file was skipped (binary, unreadable), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Records that could not be scanned.
+    pub errors: u64,
+}
+
+/// The summary report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Always [`SUMMARY_FORMAT`].
+    pub format: String,
+    /// Tool and version.
+    pub tool: String,
+    /// Minimum score reported.
+    pub threshold: f32,
+    /// Files scanned (skipped ones included).
+    pub files: u64,
+    /// Files skipped.
+    pub files_skipped: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Records scanned.
+    pub records: u64,
+    /// Findings.
+    pub findings: u64,
+    /// Findings confirmed by a validator.
+    pub validated: u64,
+    /// Per entity type.
+    pub by_entity: BTreeMap<String, EntityCount>,
+    /// Per field (JSON path or column; `(text)` for plain text), then per entity type.
+    pub by_field: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per file.
+    pub by_file: BTreeMap<String, FileSummary>,
+    /// Input errors (count exact; the first 1000 listed).
+    pub errors: u64,
+    /// The first errors.
+    pub error_list: Vec<InputError>,
+}
+
+/// Masks a sample: letters and digits become `*` except the first two and last two (only the
+/// last one for values under eight characters).
+pub fn mask_sample(v: &str) -> String {
+    let n = v.chars().filter(|c| c.is_alphanumeric()).count();
+    let (head, tail) = if n >= 8 {
+        (2, 2)
+    } else {
+        (0, 1.min(n.saturating_sub(1)))
+    };
+    let mut seen = 0;
+    v.chars()
+        .map(|c| {
+            if !c.is_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            if seen <= head || seen > n - tail {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+impl Summary {
+    /// An empty summary.
+    pub fn new(tool: &str, threshold: f32) -> Summary {
+        Summary {
+            format: SUMMARY_FORMAT.to_string(),
+            tool: tool.to_string(),
+            threshold,
+            files: 0,
+            files_skipped: 0,
+            bytes: 0,
+            records: 0,
+            findings: 0,
+            validated: 0,
+            by_entity: BTreeMap::new(),
+            by_field: BTreeMap::new(),
+            by_file: BTreeMap::new(),
+            errors: 0,
+            error_list: Vec::new(),
+        }
+    }
+
+    /// Counts a finding; `value` feeds the masked samples.
+    pub fn add_finding(&mut self, f: &FindingRecord, value: &str) {
+        self.findings += 1;
+        self.validated += u64::from(f.validated);
+        let e = self.by_entity.entry(f.entity_type.clone()).or_default();
+        e.count += 1;
+        e.validated += u64::from(f.validated);
+        e.max_score = e.max_score.max(f.score);
+        if e.samples.len() < SAMPLES {
+            let m = mask_sample(value);
+            if !e.samples.contains(&m) {
+                e.samples.push(m);
+            }
+        }
+        let field = f.field.clone().unwrap_or_else(|| "(text)".to_string());
+        *self
+            .by_field
+            .entry(field)
+            .or_default()
+            .entry(f.entity_type.clone())
+            .or_default() += 1;
+        let file = self.by_file.entry(f.file.clone()).or_default();
+        file.findings += 1;
+        *file.by_entity.entry(f.entity_type.clone()).or_default() += 1;
+    }
+
+    /// Counts an input error.
+    pub fn add_error(&mut self, e: InputError) {
+        self.errors += 1;
+        self.by_file.entry(e.file.clone()).or_default().errors += 1;
+        if self.error_list.len() < ERRORS_LISTED {
+            self.error_list.push(e);
+        }
+    }
+
+    /// Counts a scanned file.
+    pub fn add_file(&mut self, file: &str, bytes: u64, records: u64, skipped: Option<String>) {
+        self.files += 1;
+        self.files_skipped += u64::from(skipped.is_some());
+        self.bytes += bytes;
+        self.records += records;
+        let f = self.by_file.entry(file.to_string()).or_default();
+        f.bytes += bytes;
+        f.records += records;
+        f.skipped = skipped;
+    }
+
+    /// A human-readable table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} files ({} skipped), {} records, {:.1} MB; {} findings ({} validated); {} input errors",
+            self.files,
+            self.files_skipped,
+            self.records,
+            self.bytes as f64 / 1e6,
+            self.findings,
+            self.validated,
+            self.errors
+        );
+        if !self.by_entity.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n{:<18} {:>9} {:>9} {:>6}  samples",
+                "ENTITY", "COUNT", "VALIDATED", "MAX"
+            );
+            for (k, v) in &self.by_entity {
+                let _ = writeln!(
+                    s,
+                    "{k:<18} {:>9} {:>9} {:>6.2}  {}",
+                    v.count,
+                    v.validated,
+                    v.max_score,
+                    v.samples.join(", ")
+                );
+            }
+            let _ = writeln!(s, "\n{:<40} {:<18} {:>9}", "FIELD", "ENTITY", "COUNT");
+            for (field, m) in &self.by_field {
+                for (k, n) in m {
+                    let _ = writeln!(s, "{field:<40} {k:<18} {n:>9}");
+                }
+            }
+        }
+        let noisy: Vec<_> = self
+            .by_file
+            .iter()
+            .filter(|(_, f)| f.findings > 0 || f.skipped.is_some() || f.errors > 0)
+            .collect();
+        if !noisy.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n{:<50} {:>9} {:>7}  note",
+                "FILE", "FINDINGS", "ERRORS"
+            );
+            for (name, f) in noisy {
+                let _ = writeln!(
+                    s,
+                    "{name:<50} {:>9} {:>7}  {}",
+                    f.findings,
+                    f.errors,
+                    f.skipped.as_deref().unwrap_or("")
+                );
+            }
+        }
+        for e in self.error_list.iter().take(20) {
+            match e.record {
+                Some(r) => {
+                    let _ = writeln!(s, "error: {}:{}: {}", e.file, r, e.message);
+                }
+                None => {
+                    let _ = writeln!(s, "error: {}: {}", e.file, e.message);
+                }
+            }
+        }
+        s
+    }
+}
+
+/// A SARIF 2.1.0 log of findings (one result per finding; values never included).
+pub fn sarif(findings: &[FindingRecord], version: &str) -> serde_json::Value {
+    use crate::entity::EntityType;
+    let rules: Vec<serde_json::Value> = EntityType::ALL
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.name(),
+                "name": e.name(),
+                "shortDescription": { "text": e.description() },
+                "defaultConfiguration": { "level": "error" },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let mut region = serde_json::json!({ "startLine": f.record });
+            if f.field.is_none() {
+                region["byteOffset"] = f.start.into();
+                region["byteLength"] = (f.end - f.start).into();
+            }
+            let where_ = match &f.field {
+                Some(field) => format!(" in {field}"),
+                None => String::new(),
+            };
+            serde_json::json!({
+                "ruleId": f.entity_type,
+                "level": if f.validated || f.score >= 0.8 { "error" } else { "warning" },
+                "message": { "text": format!("{} (score {:.2}{}){}", f.entity_type, f.score, if f.validated { ", validated" } else { "" }, where_) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": f.file },
+                        "region": region,
+                    }
+                }],
+                "properties": { "score": f.score, "validated": f.validated, "field": f.field, "start": f.start, "end": f.end },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "aigov", "version": version, "informationUri": "https://example.invalid/aigov", "rules": rules } },
+            "results": results,
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask_sample("13812345678"), "13*******78");
+        assert_eq!(mask_sample("a@b.cn"), "*@*.*n");
+        assert_eq!(mask_sample("138-1234-5678"), "13*-****-**78");
+        assert_eq!(mask_sample("x"), "*");
+    }
+
+    #[test]
+    fn summary_counts() {
+        let mut s = Summary::new("aigov test", 0.4);
+        let f = FindingRecord {
+            file: "a.jsonl".into(),
+            record: 3,
+            field: Some("$.text".into()),
+            start: 0,
+            end: 11,
+            entity_type: "CN_MOBILE".into(),
+            score: 0.6,
+            validated: false,
+            value: None,
+        };
+        s.add_finding(&f, "13812345678");
+        s.add_finding(&f, "13812345678");
+        s.add_file("a.jsonl", 100, 5, None);
+        s.add_error(InputError {
+            file: "a.jsonl".into(),
+            record: Some(4),
+            message: "bad".into(),
+        });
+        assert_eq!(s.by_entity["CN_MOBILE"].count, 2);
+        assert_eq!(s.by_entity["CN_MOBILE"].samples, vec!["13*******78"]);
+        assert_eq!(s.by_field["$.text"]["CN_MOBILE"], 2);
+        assert_eq!(s.by_file["a.jsonl"].errors, 1);
+        let back: Summary = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        assert!(s.table().contains("CN_MOBILE"));
+        let sarif = sarif(&[f], "0.1.0");
+        assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "CN_MOBILE");
+    }
+}
