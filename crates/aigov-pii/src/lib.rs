@@ -10,6 +10,8 @@
 pub mod detect;
 pub mod entity;
 pub mod formats;
+#[cfg(feature = "io")]
+pub mod io;
 pub mod normalize;
 pub mod redact;
 pub mod report;

@@ -9,6 +9,7 @@ mod local;
 mod log;
 mod offline;
 mod output;
+mod pii;
 mod remote;
 
 use std::path::PathBuf;
@@ -98,6 +99,9 @@ enum Command {
     /// The transparency log (auditor's checks against a server).
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Personal and sensitive data in training data and outputs: scan, redact, restore.
+    #[command(subcommand)]
+    Pii(Box<pii::PiiCommand>),
 }
 
 /// An error with the exit code it maps to.
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => remote::audit(c).await,
             Command::Log(c) => log::run(c).await,
             Command::Cert(c) => cert::run(c).await,
+            Command::Pii(c) => pii::run(*c),
         }
     });
     match result {

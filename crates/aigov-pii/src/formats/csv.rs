@@ -36,42 +36,66 @@ pub struct CsvError {
     pub message: &'static str,
 }
 
-/// The end of the record that starts at `buf[0]`: the offset just after its line terminator,
-/// or `None` when the buffer ends inside the record (a quoted field still open, or no
-/// newline yet).
-pub fn record_end(buf: &[u8], delim: u8) -> Option<usize> {
-    #[derive(Clone, Copy)]
-    enum St {
-        Start,
-        Unquoted,
-        Quoted,
-        QuoteSeen,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum St {
+    Start,
+    Unquoted,
+    Quoted,
+    QuoteSeen,
+}
+
+/// Finds record ends in a byte stream fed piece by piece (a quoted field may hold newlines).
+#[derive(Debug, Clone)]
+pub struct RecordSplitter {
+    st: St,
+    delim: u8,
+}
+
+impl RecordSplitter {
+    /// A splitter at the start of a record.
+    pub fn new(delim: u8) -> RecordSplitter {
+        RecordSplitter {
+            st: St::Start,
+            delim,
+        }
     }
-    let mut st = St::Start;
-    let mut i = 0;
-    while i < buf.len() {
-        let c = buf[i];
-        st = match (st, c) {
-            (St::Quoted, b'"') => St::QuoteSeen,
-            (St::Quoted, _) => {
-                // Skip ahead to the next quote.
+
+    /// Feeds the next bytes of the current record; returns the offset just after the line
+    /// terminator that ends the record (and resets for the next one), or `None` when the
+    /// record goes on.
+    pub fn feed(&mut self, buf: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.st == St::Quoted {
                 match memchr::memchr(b'"', &buf[i..]) {
                     Some(k) => {
-                        i += k;
+                        i += k + 1;
+                        self.st = St::QuoteSeen;
                         continue;
                     }
                     None => return None,
                 }
             }
-            (_, b'\n') => return Some(i + 1),
-            (St::Start, b'"') => St::Quoted,
-            (St::QuoteSeen, b'"') => St::Quoted,
-            (_, c) if c == delim => St::Start,
-            _ => St::Unquoted,
-        };
-        i += 1;
+            let c = buf[i];
+            self.st = match (self.st, c) {
+                (_, b'\n') => {
+                    self.st = St::Start;
+                    return Some(i + 1);
+                }
+                (St::Start | St::QuoteSeen, b'"') => St::Quoted,
+                (_, c) if c == self.delim => St::Start,
+                _ => St::Unquoted,
+            };
+            i += 1;
+        }
+        None
     }
-    None
+}
+
+/// The end of the record that starts at `buf[0]`: the offset just after its line terminator,
+/// or `None` when the buffer ends inside the record.
+pub fn record_end(buf: &[u8], delim: u8) -> Option<usize> {
+    RecordSplitter::new(delim).feed(buf)
 }
 
 /// Splits a record (line terminator removed) into fields.

@@ -119,7 +119,7 @@ fn parse_selector(s: &str) -> Result<Vec<Sel>, &'static str> {
     let mut rest = s.strip_prefix('$').unwrap_or(s);
     let mut out = Vec::new();
     if !rest.is_empty() && !rest.starts_with(['.', '[']) {
-        rest = &s[..]; // bare key: `text`
+        rest = s; // bare key: `text`
         let end = rest.find(['.', '[']).unwrap_or(rest.len());
         out.push(Sel::Key(rest[..end].to_string()));
         rest = &rest[end..];

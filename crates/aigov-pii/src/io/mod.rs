@@ -1,0 +1,290 @@
+//! Streaming scans and redaction of files (feature `io`): plain text, JSON lines, CSV/TSV and
+//! Parquet, gzip/zstd-compressed or not, from files, folders or stdin.
+//!
+//! Inputs are read sequentially in batches of whole records (a few MiB each; a record never
+//! straddles two batches). Batches, from one large file or from many small ones, are scanned
+//! in parallel on a thread pool and their results are emitted in input order, so the
+//! findings file is the same whatever the thread count. Memory is bounded by
+//! `2 × threads × batch size` plus the longest record allowed.
+
+mod batch;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+mod process;
+pub mod source;
+
+use std::io;
+
+pub use source::{Compression, Format, Input, list_inputs};
+
+use crate::detect::Scanner;
+use crate::formats::json::Selector;
+use crate::redact::Redactor;
+use crate::report::{FindingRecord, InputError};
+use batch::{Batch, BatchReader};
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Format for every input (`None`: from each file name).
+    pub format: Option<Format>,
+    /// JSON paths to scan in JSON lines (default: every string).
+    pub fields: Selector,
+    /// CSV/TSV columns to scan, by header name or 1-based number (default: all).
+    pub columns: Vec<String>,
+    /// Whether CSV/TSV files start with a header row.
+    pub header: bool,
+    /// Longest record accepted, in bytes; longer JSON/CSV records are reported and skipped,
+    /// longer text lines are cut.
+    pub max_record: usize,
+    /// Target batch size in bytes.
+    pub batch_bytes: usize,
+    /// Put matched values in the findings.
+    pub show_values: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: None,
+            fields: Selector::default(),
+            columns: Vec::new(),
+            header: true,
+            max_record: 64 << 20,
+            batch_bytes: 4 << 20,
+            show_values: false,
+        }
+    }
+}
+
+/// Something that happened during a run, in input order.
+#[derive(Debug)]
+pub enum Event {
+    /// A finding and the matched value (for masked samples; in the record only with
+    /// `show_values`).
+    Finding(FindingRecord, String),
+    /// A record or file that could not be scanned, or only partly.
+    Error(InputError),
+    /// A file is done.
+    File {
+        /// Input name.
+        name: String,
+        /// Bytes scanned (decompressed).
+        bytes: u64,
+        /// Records scanned.
+        records: u64,
+        /// Why it was skipped, if it was.
+        skipped: Option<String>,
+    },
+    /// Progress: bytes and records just scanned.
+    Progress(u64, u64),
+}
+
+/// A scan (and, with a redactor, a redaction) over inputs.
+pub struct Run<'a> {
+    /// The scanner.
+    pub scanner: &'a Scanner,
+    /// Options.
+    pub options: &'a Options,
+    /// Redactor: when set, each input's redacted copy is written to its `output`.
+    pub redactor: Option<&'a Redactor>,
+    /// Thread pool.
+    pub pool: &'a rayon::ThreadPool,
+}
+
+/// A fatal error: the run stops (an output could not be written). Input problems are
+/// events, not errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// Writing a redacted copy failed.
+    #[error("{0}: {1}")]
+    Output(String, io::Error),
+    /// A configuration problem for an input (unknown column …).
+    #[error("{0}: {1}")]
+    Config(String, String),
+}
+
+struct Open {
+    index: usize,
+    reader: BatchReader,
+    out: Option<source::Output>,
+}
+
+impl Run<'_> {
+    /// Runs over `inputs`, calling `on_event` in input order.
+    pub fn run(&self, inputs: &[Input], on_event: &mut dyn FnMut(Event)) -> Result<(), RunError> {
+        let width = self.pool.current_num_threads().max(1) * 2;
+        let mut next_input = 0;
+        let mut current: Option<Open> = None;
+        let mut stats: Vec<(u64, u64)> = vec![(0, 0); inputs.len()];
+        loop {
+            // Gather up to `width` batches, across files.
+            let mut batches: Vec<Batch> = Vec::with_capacity(width);
+            let mut finished: Vec<Open> = Vec::new();
+            while batches.len() < width {
+                if current.is_none() {
+                    if next_input == inputs.len() {
+                        break;
+                    }
+                    let i = next_input;
+                    next_input += 1;
+                    match self.open(i, &inputs[i], on_event)? {
+                        Some(o) => current = Some(o),
+                        None => continue,
+                    }
+                }
+                let Some(cur) = current.as_mut() else { break };
+                match cur.reader.next_batch(self.options) {
+                    Ok(Some(b)) => batches.push(b),
+                    Ok(None) => finished.extend(current.take()),
+                    Err(e) => {
+                        on_event(Event::Error(InputError {
+                            file: inputs[cur.index].name.clone(),
+                            record: Some(cur.reader.next_record()),
+                            message: format!(
+                                "read failed (truncated or corrupt input?): {e}; the rest of the file was not scanned"
+                            ),
+                        }));
+                        finished.extend(current.take());
+                    }
+                }
+            }
+            if batches.is_empty()
+                && finished.is_empty()
+                && current.is_none()
+                && next_input == inputs.len()
+            {
+                break;
+            }
+            let results: Vec<process::BatchOut> = self.pool.install(|| {
+                use rayon::prelude::*;
+                batches
+                    .par_iter()
+                    .map(|b| process::process(self, b, &inputs[b.file].name))
+                    .collect()
+            });
+            for (b, r) in batches.iter().zip(results) {
+                stats[b.file].0 += r.bytes;
+                stats[b.file].1 += r.records;
+                on_event(Event::Progress(r.bytes, r.records));
+                for f in r.findings {
+                    on_event(Event::Finding(f.0, f.1));
+                }
+                for e in r.errors {
+                    on_event(Event::Error(e));
+                }
+                if let Some(red) = r.redacted {
+                    let out = if current.as_ref().is_some_and(|c| c.index == b.file) {
+                        current.as_mut().and_then(|c| c.out.as_mut())
+                    } else {
+                        finished
+                            .iter_mut()
+                            .find(|o| o.index == b.file)
+                            .and_then(|o| o.out.as_mut())
+                    };
+                    if let Some(out) = out {
+                        out.write_all(&red)
+                            .map_err(|e| RunError::Output(inputs[b.file].name.clone(), e))?;
+                    }
+                }
+            }
+            for f in finished {
+                let name = inputs[f.index].name.clone();
+                if let Some(out) = f.out {
+                    out.finish()
+                        .map_err(|e| RunError::Output(name.clone(), e))?;
+                }
+                let (bytes, records) = stats[f.index];
+                on_event(Event::File {
+                    name,
+                    bytes,
+                    records,
+                    skipped: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn open(
+        &self,
+        index: usize,
+        input: &Input,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<Option<Open>, RunError> {
+        let format = self
+            .options
+            .format
+            .unwrap_or_else(|| source::format_from_name(&input.name));
+        let skip = |on_event: &mut dyn FnMut(Event), why: String| {
+            on_event(Event::File {
+                name: input.name.clone(),
+                bytes: 0,
+                records: 0,
+                skipped: Some(why),
+            });
+        };
+        if format == Format::Parquet {
+            #[cfg(feature = "parquet")]
+            {
+                parquet::run(self, input, on_event)?;
+                return Ok(None);
+            }
+            #[cfg(not(feature = "parquet"))]
+            {
+                on_event(Event::Error(InputError {
+                    file: input.name.clone(),
+                    record: None,
+                    message: "Parquet support was not built in".into(),
+                }));
+                skip(on_event, "not scanned".into());
+                return Ok(None);
+            }
+        }
+        let opened = match source::open(input) {
+            Ok(o) => o,
+            Err(e) => {
+                on_event(Event::Error(InputError {
+                    file: input.name.clone(),
+                    record: None,
+                    message: format!("cannot read: {e}"),
+                }));
+                skip(on_event, "unreadable".into());
+                return Ok(None);
+            }
+        };
+        let compression = opened.compression;
+        let mut reader = match BatchReader::new(opened.reader, format, index, self.options) {
+            Ok(r) => r,
+            Err(e) => {
+                on_event(Event::Error(InputError {
+                    file: input.name.clone(),
+                    record: None,
+                    message: format!("cannot read: {e}"),
+                }));
+                skip(on_event, "unreadable".into());
+                return Ok(None);
+            }
+        };
+        if reader.is_binary() {
+            skip(on_event, "binary file".into());
+            return Ok(None);
+        }
+        if let Err(msg) = reader.resolve_columns(self.options) {
+            return Err(RunError::Config(input.name.clone(), msg));
+        }
+        let mut out = match self.redactor {
+            Some(_) => Some(
+                source::Output::create(input, compression)
+                    .map_err(|e| RunError::Output(input.name.clone(), e))?,
+            ),
+            None => None,
+        };
+        if let (Some(out), Some(header)) = (out.as_mut(), reader.header_bytes()) {
+            out.write_all(header)
+                .map_err(|e| RunError::Output(input.name.clone(), e))?;
+        }
+        Ok(Some(Open { index, reader, out }))
+    }
+}
