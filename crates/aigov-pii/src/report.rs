@@ -113,6 +113,13 @@ pub struct Summary {
     pub errors: u64,
     /// The first errors.
     pub error_list: Vec<InputError>,
+    /// Notes: input scanned with a caveat (invalid UTF-8 around scanned text); count exact,
+    /// the first 1000 listed.
+    #[serde(default)]
+    pub notes: u64,
+    /// The first notes.
+    #[serde(default)]
+    pub note_list: Vec<InputError>,
 }
 
 /// Masks a sample: letters and digits become `*` except the first two and last two (only the
@@ -158,6 +165,8 @@ impl Summary {
             by_file: BTreeMap::new(),
             errors: 0,
             error_list: Vec::new(),
+            notes: 0,
+            note_list: Vec::new(),
         }
     }
 
@@ -193,6 +202,14 @@ impl Summary {
         self.by_file.entry(e.file.clone()).or_default().errors += 1;
         if self.error_list.len() < ERRORS_LISTED {
             self.error_list.push(e);
+        }
+    }
+
+    /// Counts a note.
+    pub fn add_note(&mut self, e: InputError) {
+        self.notes += 1;
+        if self.note_list.len() < ERRORS_LISTED {
+            self.note_list.push(e);
         }
     }
 
@@ -265,6 +282,9 @@ impl Summary {
                     f.skipped.as_deref().unwrap_or("")
                 );
             }
+        }
+        for e in self.note_list.iter().take(20) {
+            let _ = writeln!(s, "note: {}: {}", e.file, e.message);
         }
         for e in self.error_list.iter().take(20) {
             match e.record {

@@ -999,6 +999,9 @@ impl<S: Store> Registry<S> {
         if bytes.is_empty() {
             return Err(Error::invalid("body", "the uploaded document is empty"));
         }
+        if meta.kind == PII_SCAN_KIND {
+            check_pii_summary(bytes)?;
+        }
         let sha = hex::encode(Sha256::digest(bytes));
         self.store.put_blob(&sha, bytes).await?;
         let title = match &meta.filename {
@@ -1420,4 +1423,26 @@ impl<S: Store> Registry<S> {
         let mut tx = self.store.read().await?;
         tx.tokens().await
     }
+}
+
+/// Evidence kind of a personal-information scan summary (`aigov pii scan --summary`).
+pub const PII_SCAN_KIND: &str = "pii_scan";
+
+/// A `pii_scan` document must be a scan summary: the registry shows its counts to reviewers,
+/// so it refuses anything else.
+fn check_pii_summary(bytes: &[u8]) -> Result<()> {
+    use aigov_pii::report::{SUMMARY_FORMAT, Summary};
+    let summary: Summary = serde_json::from_slice(bytes).map_err(|e| {
+        Error::invalid(
+            "body",
+            format!("a pii_scan document must be the JSON summary written by `aigov pii scan --summary`: {e}"),
+        )
+    })?;
+    if summary.format != SUMMARY_FORMAT {
+        return Err(Error::invalid(
+            "body",
+            format!("a pii_scan summary must have format {SUMMARY_FORMAT:?}, not {:?}", summary.format),
+        ));
+    }
+    Ok(())
 }

@@ -444,6 +444,7 @@ fn scan(o: &ScanOpts, redact: Option<(&Redactor, Option<&Path>)>) -> Result<()> 
             }
         }
         Event::Error(e) => summary.add_error(e),
+        Event::Note(n) => summary.add_note(n),
         Event::File {
             name,
             bytes,

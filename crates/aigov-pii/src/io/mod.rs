@@ -65,6 +65,8 @@ pub enum Event {
     Finding(FindingRecord, String),
     /// A record or file that could not be scanned, or only partly.
     Error(InputError),
+    /// Input scanned with a caveat (invalid UTF-8 bytes between scanned text).
+    Note(InputError),
     /// A file is done.
     File {
         /// Input name.
@@ -173,6 +175,9 @@ impl Run<'_> {
                 }
                 for e in r.errors {
                     on_event(Event::Error(e));
+                }
+                for n in r.notes {
+                    on_event(Event::Note(n));
                 }
                 if let Some(red) = r.redacted {
                     let out = if current.as_ref().is_some_and(|c| c.index == b.file) {

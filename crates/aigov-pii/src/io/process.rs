@@ -10,6 +10,7 @@ use crate::report::{FindingRecord, InputError};
 pub(crate) struct BatchOut {
     pub findings: Vec<(FindingRecord, String)>,
     pub errors: Vec<InputError>,
+    pub notes: Vec<InputError>,
     pub redacted: Option<Vec<u8>>,
     pub bytes: u64,
     pub records: u64,
@@ -39,6 +40,7 @@ pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
     let mut out = BatchOut {
         findings: Vec::new(),
         errors: Vec::new(),
+        notes: Vec::new(),
         redacted: run
             .redactor
             .map(|_| Vec::with_capacity(b.data.len() + b.data.len() / 8)),
@@ -124,7 +126,7 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
         }
     }
     if let Some(at) = first_invalid {
-        out.errors.push(InputError {
+        out.notes.push(InputError {
             file: file.to_string(),
             record: None,
             message: format!("invalid UTF-8 ({invalid} sequences, the first at byte {at}); the valid text around them was scanned"),

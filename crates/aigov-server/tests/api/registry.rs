@@ -311,6 +311,25 @@ async fn lifecycle_stages_need_the_evidence_of_their_tier() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
+    // A PII scan summary is accepted as dataset evidence; anything else under that kind is not.
+    let upload = |body: Vec<u8>| {
+        app.http
+            .post(format!(
+                "{}/v1/systems/{id}/evidence/upload?kind=pii_scan&title=Training%20data%20scan&filename=summary.json",
+                app.base
+            ))
+            .bearer_auth(&provider)
+            .body(body)
+            .send()
+    };
+    let mut summary = aigov_pii::report::Summary::new("aigov test", 0.4);
+    summary.add_file("train.jsonl", 1000, 10, None);
+    let resp = upload(serde_json::to_vec(&summary).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = upload(b"{\"format\": \"something else\"}".to_vec()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("aigov pii scan"), "{body}");
 
     let listed = app
         .get(&format!("/v1/systems/{id}/evidence"), Some(&provider))
