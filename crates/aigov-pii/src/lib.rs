@@ -4,6 +4,7 @@
 //! text to ASCII with an offset map, [`detect`] finds candidates in one multi-pattern pass and
 //! confirms them with the [`validate`] functions and context words, [`redact`] applies
 //! operators (replace, mask, redact, keyed HMAC, reversible AES-GCM-SIV).
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

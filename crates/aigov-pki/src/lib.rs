@@ -13,6 +13,7 @@
 //!   registry root at a given time for document signing.
 //!
 //! No IO and no clock: keys and certificates come in as PEM text, times as parameters.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -8,6 +8,7 @@
 //! * [`builtin`]: the packs and tier catalogue shipped with aigov.
 //!
 //! This crate does no IO and never reads the clock: the caller passes text and dates.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -4,6 +4,7 @@
 //! The crate holds the domain rules and the service layer. It knows no SQL and no HTTP: storage
 //! is reached through the [`store`] traits (implemented by `aigov-store`), and the HTTP server
 //! (`aigov-server`) calls the [`service::Registry`]. Time is always passed in.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

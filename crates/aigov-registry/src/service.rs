@@ -1441,7 +1441,10 @@ fn check_pii_summary(bytes: &[u8]) -> Result<()> {
     if summary.format != SUMMARY_FORMAT {
         return Err(Error::invalid(
             "body",
-            format!("a pii_scan summary must have format {SUMMARY_FORMAT:?}, not {:?}", summary.format),
+            format!(
+                "a pii_scan summary must have format {SUMMARY_FORMAT:?}, not {:?}",
+                summary.format
+            ),
         ));
     }
     Ok(())

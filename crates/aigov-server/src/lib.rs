@@ -1,5 +1,6 @@
 //! The HTTP API of the aigov registry (axum). Handlers only extract, call the registry service
 //! and serialise; errors become responses in one place ([`error`]). This crate knows no SQL.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

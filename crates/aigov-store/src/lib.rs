@@ -4,6 +4,7 @@
 //! pool of readers and a single serialised writer (`BEGIN IMMEDIATE`), so that a write
 //! transaction never fails half-way because another writer got in first. All SQL of aigov lives
 //! in this crate; the registry reaches it through `aigov_registry::store`.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -4,6 +4,7 @@
 //! proofs over any store of node hashes.
 //!
 //! This crate does no IO: callers hand it hashes and get proofs or verdicts back.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success; 1 failure (IO, network, internal); 2 invalid usage or input;
 //! 3 rule-pack lint errors; 4 request refused by the server (4xx); 5 server error (5xx).
 
+#![forbid(unsafe_code)]
+
 mod cert;
 mod client;
 mod local;

@@ -43,6 +43,8 @@ pub(crate) struct BatchReader {
     offset: u64,
     /// Bytes of a character cut at a text batch boundary, carried to the next batch.
     carry: Vec<u8>,
+    /// A read error to report after the records read before it.
+    pending: Option<io::Error>,
     binary: bool,
     header: Option<Vec<u8>>,
     columns: Option<Arc<Columns>>,
@@ -65,6 +67,7 @@ impl BatchReader {
             next_record: 1,
             offset: 0,
             carry: Vec::new(),
+            pending: None,
             binary,
             header: None,
             columns: None,
@@ -147,8 +150,12 @@ impl BatchReader {
         Ok(())
     }
 
-    /// The next batch, or `None` at the end.
+    /// The next batch, or `None` at the end. A read error after some records were read
+    /// returns those records first and the error on the next call.
     pub fn next_batch(&mut self, opts: &Options) -> io::Result<Option<Batch>> {
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         if self.done {
             return Ok(None);
         }
@@ -157,27 +164,57 @@ impl BatchReader {
         let offset = self.offset;
         let mut too_long = Vec::new();
         let mut records = 0u64;
+        if let Err(e) = self.fill(opts, &mut data, &mut too_long, &mut records) {
+            self.done = true;
+            if data.is_empty() && too_long.is_empty() {
+                return Err(e);
+            }
+            self.pending = Some(e);
+        }
+        self.offset += data.len() as u64;
+        if data.is_empty() && too_long.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Batch {
+            file: self.file,
+            format: self.format,
+            first_record,
+            offset,
+            data,
+            too_long,
+            columns: self.columns.clone(),
+            records,
+        }))
+    }
+
+    fn fill(
+        &mut self,
+        opts: &Options,
+        data: &mut Vec<u8>,
+        too_long: &mut Vec<(u64, usize)>,
+        records: &mut u64,
+    ) -> io::Result<()> {
         let target = opts.batch_bytes.max(1);
         match self.format {
             Format::Text => {
                 // Whole lines up to the target; a line longer than the target plus
                 // `max_record` is cut at a character boundary.
                 while data.len() < target {
-                    let n = read_line(&mut self.r, &mut data, target + opts.max_record)?;
+                    let n = read_line(&mut self.r, data, target + opts.max_record)?;
                     if n == 0 {
                         self.done = true;
                         break;
                     }
                     if data.last() == Some(&b'\n') {
-                        records += 1;
+                        *records += 1;
                     } else if !self.at_eof()? {
                         // Cut: carry the tail of an incomplete UTF-8 character.
-                        let keep = utf8_cut(&data);
+                        let keep = utf8_cut(data);
                         self.carry = data.split_off(keep);
                         break;
                     }
                 }
-                self.next_record += records;
+                self.next_record += *records;
             }
             Format::Jsonl | Format::Csv | Format::Tsv => {
                 let delim = if self.format == Format::Tsv {
@@ -193,7 +230,7 @@ impl BatchReader {
                         let cap = (opts.max_record + 1)
                             .saturating_sub(data.len() - start)
                             .max(1);
-                        let n = read_line(&mut self.r, &mut data, cap)?;
+                        let n = read_line(&mut self.r, data, cap)?;
                         if n == 0 {
                             break;
                         }
@@ -220,7 +257,7 @@ impl BatchReader {
                         self.done = true;
                         break;
                     }
-                    records += 1;
+                    *records += 1;
                     self.next_record += 1;
                     if !complete {
                         // End of input inside a quoted field: keep the record; the field
@@ -232,23 +269,10 @@ impl BatchReader {
             }
             Format::Parquet => {
                 self.done = true;
-                return Ok(None);
+                return Ok(());
             }
         }
-        self.offset += data.len() as u64;
-        if data.is_empty() && too_long.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Batch {
-            file: self.file,
-            format: self.format,
-            first_record,
-            offset,
-            data,
-            too_long,
-            columns: self.columns.clone(),
-            records,
-        }))
+        Ok(())
     }
 
     fn at_eof(&mut self) -> io::Result<bool> {

@@ -107,6 +107,13 @@ pub enum RunError {
     Config(String, String),
 }
 
+/// Something to do at a position in a round of batches.
+enum Deferred {
+    Event(Event),
+    /// A file has no more batches: finish its output and report it.
+    Finish(Open),
+}
+
 struct Open {
     index: usize,
     reader: BatchReader,
@@ -121,9 +128,11 @@ impl Run<'_> {
         let mut current: Option<Open> = None;
         let mut stats: Vec<(u64, u64)> = vec![(0, 0); inputs.len()];
         loop {
-            // Gather up to `width` batches, across files.
+            // Gather up to `width` batches, across files. Events that happen while gathering
+            // (a file that cannot be opened, a file that ends) keep their place, so that
+            // everything is reported in input order.
             let mut batches: Vec<Batch> = Vec::with_capacity(width);
-            let mut finished: Vec<Open> = Vec::new();
+            let mut deferred: Vec<(usize, Option<Deferred>)> = Vec::new();
             while batches.len() < width {
                 if current.is_none() {
                     if next_input == inputs.len() {
@@ -131,7 +140,18 @@ impl Run<'_> {
                     }
                     let i = next_input;
                     next_input += 1;
-                    match self.open(i, &inputs[i], on_event)? {
+                    // Nothing pending: report directly (a Parquet file is scanned right here,
+                    // and its findings need not wait in memory).
+                    let opened = if batches.is_empty() && deferred.is_empty() {
+                        self.open(i, &inputs[i], on_event)?
+                    } else {
+                        let mut events = Vec::new();
+                        let opened = self.open(i, &inputs[i], &mut |e| events.push(e))?;
+                        let at = batches.len();
+                        deferred.extend(events.into_iter().map(|e| (at, Some(Deferred::Event(e)))));
+                        opened
+                    };
+                    match opened {
                         Some(o) => current = Some(o),
                         None => continue,
                     }
@@ -139,21 +159,26 @@ impl Run<'_> {
                 let Some(cur) = current.as_mut() else { break };
                 match cur.reader.next_batch(self.options) {
                     Ok(Some(b)) => batches.push(b),
-                    Ok(None) => finished.extend(current.take()),
+                    Ok(None) => {
+                        let at = batches.len();
+                        deferred.extend(current.take().map(|o| (at, Some(Deferred::Finish(o)))));
+                    }
                     Err(e) => {
-                        on_event(Event::Error(InputError {
+                        let err = InputError {
                             file: inputs[cur.index].name.clone(),
                             record: Some(cur.reader.next_record()),
                             message: format!(
                                 "read failed (truncated or corrupt input?): {e}; the rest of the file was not scanned"
                             ),
-                        }));
-                        finished.extend(current.take());
+                        };
+                        let at = batches.len();
+                        deferred.push((at, Some(Deferred::Event(Event::Error(err)))));
+                        deferred.extend(current.take().map(|o| (at, Some(Deferred::Finish(o)))));
                     }
                 }
             }
             if batches.is_empty()
-                && finished.is_empty()
+                && deferred.is_empty()
                 && current.is_none()
                 && next_input == inputs.len()
             {
@@ -166,7 +191,14 @@ impl Run<'_> {
                     .map(|b| process::process(self, b, &inputs[b.file].name))
                     .collect()
             });
-            for (b, r) in batches.iter().zip(results) {
+            let mut cursor = 0;
+            for (i, (b, r)) in batches.iter().zip(results).enumerate() {
+                while cursor < deferred.len() && deferred[cursor].0 <= i {
+                    if let Some(d) = deferred[cursor].1.take() {
+                        self.settle(d, inputs, &stats, on_event)?;
+                    }
+                    cursor += 1;
+                }
                 stats[b.file].0 += r.bytes;
                 stats[b.file].1 += r.records;
                 on_event(Event::Progress(r.bytes, r.records));
@@ -180,13 +212,14 @@ impl Run<'_> {
                     on_event(Event::Note(n));
                 }
                 if let Some(red) = r.redacted {
-                    let out = if current.as_ref().is_some_and(|c| c.index == b.file) {
-                        current.as_mut().and_then(|c| c.out.as_mut())
-                    } else {
-                        finished
-                            .iter_mut()
-                            .find(|o| o.index == b.file)
-                            .and_then(|o| o.out.as_mut())
+                    // The batch's file is still open, or finishes later in this round.
+                    let pending = deferred[cursor..].iter_mut().find_map(|(_, d)| match d {
+                        Some(Deferred::Finish(o)) if o.index == b.file => o.out.as_mut(),
+                        _ => None,
+                    });
+                    let out = match current.as_mut() {
+                        Some(c) if c.index == b.file => c.out.as_mut(),
+                        _ => pending,
                     };
                     if let Some(out) = out {
                         out.write_all(&red)
@@ -194,7 +227,25 @@ impl Run<'_> {
                     }
                 }
             }
-            for f in finished {
+            for (_, d) in deferred.into_iter().skip(cursor) {
+                if let Some(d) = d {
+                    self.settle(d, inputs, &stats, on_event)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn settle(
+        &self,
+        d: Deferred,
+        inputs: &[Input],
+        stats: &[(u64, u64)],
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(), RunError> {
+        match d {
+            Deferred::Event(e) => on_event(e),
+            Deferred::Finish(f) => {
                 let name = inputs[f.index].name.clone();
                 if let Some(out) = f.out {
                     out.finish()

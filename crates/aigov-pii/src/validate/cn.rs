@@ -132,6 +132,33 @@ pub fn uscc_check(code: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks the organisation code embedded in a USCC (characters 9–17, GB 11714): weights
+/// 3 7 9 10 5 8 4 2 over the first eight (digits, or letters A=10 … Z=35), check character
+/// 11 − (sum mod 11), written `X` for 10 and `0` for 11.
+pub fn uscc_org_code(code: &str) -> bool {
+    let Some(org) = code.as_bytes().get(8..17) else {
+        return false;
+    };
+    let val = |c: u8| match c {
+        b'0'..=b'9' => Some(u32::from(c - b'0')),
+        b'A'..=b'Z' => Some(u32::from(c - b'A') + 10),
+        _ => None,
+    };
+    let mut sum = 0;
+    for (c, w) in org[..8].iter().zip([3, 7, 9, 10, 5, 8, 4, 2]) {
+        match val(*c) {
+            Some(v) => sum += v * w,
+            None => return false,
+        }
+    }
+    let check = match 11 - sum % 11 {
+        10 => b'X',
+        11 => b'0',
+        d => b'0' + d as u8,
+    };
+    org[8] == check
+}
+
 /// Whether `code` is a valid Unified Social Credit Code.
 pub fn uscc(code: &str) -> bool {
     uscc_check(code).is_ok()
@@ -140,6 +167,13 @@ pub fn uscc(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organisation_code_inside_uscc() {
+        assert!(uscc_org_code("91110000600037341L"));
+        assert!(!uscc_org_code("91110000600037342L"));
+        assert!(!uscc_org_code("short"));
+    }
 
     fn with_check(first17: &str) -> String {
         let sum: u32 = first17

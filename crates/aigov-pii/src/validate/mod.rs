@@ -4,5 +4,5 @@
 pub mod cn;
 pub mod intl;
 
-pub use cn::{resident_id, uscc, uscc_check};
+pub use cn::{resident_id, uscc, uscc_check, uscc_org_code};
 pub use intl::{bitcoin_address, iban, luhn, us_ssn};

@@ -326,10 +326,18 @@ async fn lifecycle_stages_need_the_evidence_of_their_tier() {
     summary.add_file("train.jsonl", 1000, 10, None);
     let resp = upload(serde_json::to_vec(&summary).unwrap()).await.unwrap();
     assert_eq!(resp.status(), 201);
-    let resp = upload(b"{\"format\": \"something else\"}".to_vec()).await.unwrap();
+    let resp = upload(b"{\"format\": \"something else\"}".to_vec())
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("aigov pii scan"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aigov pii scan"),
+        "{body}"
+    );
 
     let listed = app
         .get(&format!("/v1/systems/{id}/evidence"), Some(&provider))
