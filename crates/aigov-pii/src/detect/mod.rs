@@ -19,6 +19,34 @@ use patterns::{CONTEXT, PATTERNS, Pattern};
 /// English words, or sixteen Chinese characters, before; half that after).
 const CONTEXT_BEFORE: usize = 48;
 const CONTEXT_AFTER: usize = 24;
+/// Interesting tokens at most this many bytes apart are scanned as one window.
+const GAP: usize = 6;
+
+/// Bytes of a token: printable ASCII.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c <= 0x7E {
+        t[c] = true;
+        c += 1;
+    }
+    t
+};
+
+/// Bytes that make a token worth a regex pass: digits, `@`, `:`, `_`.
+static MARK: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = b'0' as usize;
+    while c <= b'9' as usize {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'@' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'_' as usize] = true;
+    t
+};
+
 /// Presidio's context enhancement: +0.35, and at least 0.4 with context.
 const CONTEXT_BOOST: f32 = 0.35;
 const CONTEXT_FLOOR: f32 = 0.4;
@@ -99,6 +127,8 @@ pub struct Scanner {
     patterns: Vec<Pattern>,
     all: meta::Regex,
     single: Vec<meta::Regex>,
+    /// Per pattern: the bytes a match can start with.
+    first_bytes: Vec<[bool; 256]>,
     context: Option<AhoCorasick>,
     context_masks: Vec<u32>,
     context_ascii: Vec<bool>,
@@ -128,8 +158,12 @@ impl Scanner {
             .filter(|p| enabled(p.entity))
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
-        let all =
-            meta::Regex::new_many(&sources).map_err(|e| ConfigError::Pattern(e.to_string()))?;
+        // The lazy DFA of ~30 patterns needs more than the default 2 MiB of cache, or it keeps
+        // rebuilding states; 32 MiB per thread holds it.
+        let all = meta::Builder::new()
+            .configure(meta::Config::new().hybrid_cache_capacity(32 << 20))
+            .build_many(&sources)
+            .map_err(|e| ConfigError::Pattern(e.to_string()))?;
         let single = sources
             .iter()
             .map(|s| meta::Regex::new(s).map_err(|e| ConfigError::Pattern(e.to_string())))
@@ -219,6 +253,7 @@ impl Scanner {
         Ok(Scanner {
             patterns,
             all,
+            first_bytes: single.iter().map(first_bytes).collect(),
             single,
             context,
             context_masks,
@@ -284,17 +319,77 @@ impl Scanner {
         }
     }
 
+    /// Finds the windows of `hay` that can hold an identifier and runs the regex pass on
+    /// those only. Every pattern needs a token (a run of printable ASCII) that holds a digit,
+    /// `@`, `:` or `_`, is at least 20 bytes long (provider keys), or starts with `www.` or
+    /// `-----` (PEM); tokens of plain words, spaces and CJK text are skipped at memory speed.
+    /// Interesting tokens closer than [`GAP`] bytes share a window, so that grouped numbers
+    /// (`4111 1111 1111 1111`, `GB82 WEST 1234 …`) stay whole; a window starts three bytes
+    /// early for the province character of a licence plate, and a PEM header's window runs
+    /// to the end of its line. The regex sees the whole text as context (boundaries), and its
+    /// checks may extend a match past the window (a PEM block).
     fn scan_ascii(&self, hay: &str, map: Option<&OffsetMap>, out: &mut Vec<Finding>) {
-        let mut at = 0;
-        while at < hay.len() {
-            let Some(m) = self.all.search(&Input::new(hay).range(at..)) else {
+        let b = hay.as_bytes();
+        let n = b.len();
+        let mut i = 0;
+        let mut window: Option<(usize, usize)> = None;
+        let mut done = 0; // end of the last finding
+        while i < n {
+            if !TOKEN[usize::from(b[i])] {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            let mut interesting = false;
+            while i < n && TOKEN[usize::from(b[i])] {
+                interesting |= MARK[usize::from(b[i])];
+                i += 1;
+            }
+            let tok = &b[s..i];
+            let pem = tok.starts_with(b"-----");
+            if !(interesting || pem || tok.len() >= 20 || tok.starts_with(b"www.") || tok.starts_with(b"WWW.")) {
+                continue;
+            }
+            let mut e = i;
+            if pem {
+                e = memchr::memchr(b'\n', &b[i..]).map_or(n, |k| i + k).min(i + 200);
+                i = e;
+            }
+            let ws = if s >= 3 && b[s - 1] >= 0x80 { s - 3 } else { s };
+            window = match window {
+                Some((a, z)) if ws <= z + GAP => Some((a, e)),
+                Some((a, z)) => {
+                    done = self.scan_window(hay, a.max(done), z, map, out).max(done);
+                    Some((ws, e))
+                }
+                None => Some((ws, e)),
+            };
+        }
+        if let Some((a, z)) = window {
+            self.scan_window(hay, a.max(done), z, map, out);
+        }
+    }
+
+    /// The regex pass over `hay[from..to]`; returns the end of the last finding.
+    fn scan_window(&self, hay: &str, from: usize, to: usize, map: Option<&OffsetMap>, out: &mut Vec<Finding>) -> usize {
+        let mut at = from;
+        while !hay.is_char_boundary(at) {
+            at += 1;
+        }
+        let mut last = 0;
+        while at < to {
+            let Some(m) = self.all.search(&Input::new(hay).range(at..to)) else {
                 break;
             };
             let (start, pid) = (m.start(), m.pattern().as_usize());
             let mut found = self.accept(hay, start, m.end(), pid);
             if found.is_none() {
+                let first = usize::from(hay.as_bytes()[start]);
                 for q in pid + 1..self.patterns.len() {
-                    let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
+                    if !self.first_bytes[q][first] {
+                        continue;
+                    }
+                    let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
                     if let Some(m2) = self.single[q].search(&input) {
                         found = self.accept(hay, start, m2.end(), q);
                         if found.is_some() {
@@ -306,6 +401,7 @@ impl Scanner {
             match found {
                 Some(mut f) => {
                     at = f.end.max(start + 1);
+                    last = f.end;
                     if let Some(map) = map {
                         f.start = map.original(f.start);
                         f.end = map.original(f.end);
@@ -314,10 +410,11 @@ impl Scanner {
                 }
                 None => at = next_char(hay, start),
             }
-            while !hay.is_char_boundary(at) {
+            while at < hay.len() && !hay.is_char_boundary(at) {
                 at += 1;
             }
         }
+        last
     }
 
     fn accept(&self, hay: &str, start: usize, end: usize, pid: usize) -> Option<Finding> {
@@ -398,7 +495,22 @@ impl Scanner {
     }
 }
 
-fn word_bounded(b: &[u8], s: usize, e: usize) -> bool {
+/// The bytes an anchored match of `re` can start with (tried on every byte: cheap, once).
+fn first_bytes(re: &meta::Regex) -> [bool; 256] {
+    let mut t = [false; 256];
+    for (b, slot) in t.iter_mut().enumerate() {
+        // A lead byte alone is not valid UTF-8; pair non-ASCII leads with a continuation byte.
+        let probe: [u8; 4] = [b as u8, 0x80, 0x80, 0x80];
+        *slot = b >= 0x80 || {
+            let input = Input::new(&probe[..1]).anchored(Anchored::Yes);
+            let mut caps = re.create_captures();
+            re.search_captures(&input, &mut caps);
+            caps.is_match() || re.search(&Input::new(&probe[..1]).anchored(Anchored::Yes).earliest(true)).is_some() || prefix_possible(re, b as u8)
+        };
+    }
+    t
+}
+b: &[u8], s: usize, e: usize) -> bool {
     let w = |i: Option<&u8>| i.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
     let before = s > 0 && w(b.get(s - 1));
     !before && !w(b.get(e))

@@ -282,7 +282,9 @@ pub(crate) const PATTERNS: &[Pattern] = &[
     ),
     p(
         E::PhoneNumber,
-        r"(?:\+|\(|\B)[0-9][0-9 ().-]{5,20}[0-9]\B",
+        // International (+...) or grouped national numbers; a bare digit run is never a
+        // phone candidate (it would be one for every number in the text).
+        r"(?:\+[0-9][0-9 ().-]{5,20}|(?:\([0-9]{2,5}\)|\B[0-9]{2,5})[ .-]?[0-9]{2,5}[ .-][0-9 .-]{2,12})[0-9]\B",
         0.4,
         0.6,
         Check::Phone,
