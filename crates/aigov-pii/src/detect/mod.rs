@@ -127,8 +127,6 @@ pub struct Scanner {
     patterns: Vec<Pattern>,
     all: meta::Regex,
     single: Vec<meta::Regex>,
-    /// Per pattern: the bytes a match can start with.
-    first_bytes: Vec<[bool; 256]>,
     context: Option<AhoCorasick>,
     context_masks: Vec<u32>,
     context_ascii: Vec<bool>,
@@ -253,7 +251,6 @@ impl Scanner {
         Ok(Scanner {
             patterns,
             all,
-            first_bytes: single.iter().map(first_bytes).collect(),
             single,
             context,
             context_masks,
@@ -347,12 +344,19 @@ impl Scanner {
             }
             let tok = &b[s..i];
             let pem = tok.starts_with(b"-----");
-            if !(interesting || pem || tok.len() >= 20 || tok.starts_with(b"www.") || tok.starts_with(b"WWW.")) {
+            if !(interesting
+                || pem
+                || tok.len() >= 20
+                || tok.starts_with(b"www.")
+                || tok.starts_with(b"WWW."))
+            {
                 continue;
             }
             let mut e = i;
             if pem {
-                e = memchr::memchr(b'\n', &b[i..]).map_or(n, |k| i + k).min(i + 200);
+                e = memchr::memchr(b'\n', &b[i..])
+                    .map_or(n, |k| i + k)
+                    .min(i + 200);
                 i = e;
             }
             let ws = if s >= 3 && b[s - 1] >= 0x80 { s - 3 } else { s };
@@ -371,7 +375,14 @@ impl Scanner {
     }
 
     /// The regex pass over `hay[from..to]`; returns the end of the last finding.
-    fn scan_window(&self, hay: &str, from: usize, to: usize, map: Option<&OffsetMap>, out: &mut Vec<Finding>) -> usize {
+    fn scan_window(
+        &self,
+        hay: &str,
+        from: usize,
+        to: usize,
+        map: Option<&OffsetMap>,
+        out: &mut Vec<Finding>,
+    ) -> usize {
         let mut at = from;
         while !hay.is_char_boundary(at) {
             at += 1;
@@ -384,11 +395,7 @@ impl Scanner {
             let (start, pid) = (m.start(), m.pattern().as_usize());
             let mut found = self.accept(hay, start, m.end(), pid);
             if found.is_none() {
-                let first = usize::from(hay.as_bytes()[start]);
                 for q in pid + 1..self.patterns.len() {
-                    if !self.first_bytes[q][first] {
-                        continue;
-                    }
                     let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
                     if let Some(m2) = self.single[q].search(&input) {
                         found = self.accept(hay, start, m2.end(), q);
@@ -495,22 +502,7 @@ impl Scanner {
     }
 }
 
-/// The bytes an anchored match of `re` can start with (tried on every byte: cheap, once).
-fn first_bytes(re: &meta::Regex) -> [bool; 256] {
-    let mut t = [false; 256];
-    for (b, slot) in t.iter_mut().enumerate() {
-        // A lead byte alone is not valid UTF-8; pair non-ASCII leads with a continuation byte.
-        let probe: [u8; 4] = [b as u8, 0x80, 0x80, 0x80];
-        *slot = b >= 0x80 || {
-            let input = Input::new(&probe[..1]).anchored(Anchored::Yes);
-            let mut caps = re.create_captures();
-            re.search_captures(&input, &mut caps);
-            caps.is_match() || re.search(&Input::new(&probe[..1]).anchored(Anchored::Yes).earliest(true)).is_some() || prefix_possible(re, b as u8)
-        };
-    }
-    t
-}
-b: &[u8], s: usize, e: usize) -> bool {
+fn word_bounded(b: &[u8], s: usize, e: usize) -> bool {
     let w = |i: Option<&u8>| i.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
     let before = s > 0 && w(b.get(s - 1));
     !before && !w(b.get(e))
