@@ -314,6 +314,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--density", type=float, default=1.0, help="mean entities per record")
     ap.add_argument("--filler", type=int, default=3, help="filler sentences per record")
+    ap.add_argument("--prose", action="store_true", help="filler from Faker paragraphs (plain prose) instead of the digit-heavy sentences")
     ap.add_argument("--out", required=True)
     ap.add_argument("--labels", required=True)
     a = ap.parse_args()
@@ -333,7 +334,9 @@ def main():
             g.rnd.shuffle(pieces)
             text = b""
             for kind, _ in pieces:
-                if kind == "filler":
+                if kind == "filler" and a.prose:
+                    piece, value = (g.zh.paragraph() if lang == "zh" else g.en.paragraph()), None
+                elif kind == "filler":
                     piece, value = g.rnd.choice(FILLER_ZH if lang == "zh" else FILLER_EN), None
                 elif kind == "distractor":
                     piece, value = distractor(g), None
