@@ -738,3 +738,199 @@ fn cert_request_and_verify_against_the_registry() {
         text(&o)
     );
 }
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+#[test]
+fn pii_scan_gates_a_pipeline_with_exit_codes_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("clean.jsonl"), "{\"text\":\"nothing to see\"}\n").unwrap();
+    std::fs::write(
+        d.join("data.jsonl"),
+        "{\"text\":\"手机13812345678\"}\n{\"text\":\"身份证11010519491231002X\"}\n",
+    )
+    .unwrap();
+    // Clean input: exit 0 even with --fail-on.
+    let o = run_in(d, &["pii", "scan", "clean.jsonl", "--fail-on", "0.5", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Findings at or above --fail-on: exit 1; findings JSONL without values unless asked.
+    let o = run_in(
+        d,
+        &[
+            "pii",
+            "scan",
+            "data.jsonl",
+            "--fail-on",
+            "0.9",
+            "--findings",
+            "f.jsonl",
+            "--summary",
+            "s.json",
+            "--sarif",
+            "r.sarif",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let findings = std::fs::read_to_string(d.join("f.jsonl")).unwrap();
+    assert_eq!(findings.lines().count(), 2);
+    assert!(!findings.contains("13812345678"), "{findings}");
+    let first: serde_json::Value = serde_json::from_str(findings.lines().next().unwrap()).unwrap();
+    assert_eq!(first["entity_type"], "CN_MOBILE");
+    assert_eq!(first["record"], 1);
+    assert_eq!(first["field"], "$.text");
+    assert_eq!(
+        (first["start"].as_u64(), first["end"].as_u64()),
+        (Some(6), Some(17))
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
+    assert_eq!(summary["format"], "aigov-pii-scan-summary/v1");
+    assert_eq!(summary["by_entity"]["CN_RESIDENT_ID"]["count"], 1);
+    assert_eq!(
+        summary["by_entity"]["CN_MOBILE"]["samples"][0],
+        "13*******78"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    // A mobile number alone scores 0.6: below --fail-on 0.9 it does not fail the gate.
+    std::fs::write(d.join("m.jsonl"), "{\"text\":\"13812345678\"}\n").unwrap();
+    let o = run_in(d, &["pii", "scan", "m.jsonl", "--fail-on", "0.9", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // --show-values puts them in; stdin works; --json prints the summary.
+    let mut child = bin()
+        .current_dir(d)
+        .args([
+            "pii",
+            "scan",
+            "-",
+            "--format",
+            "text",
+            "--findings",
+            "-",
+            "--show-values",
+            "-q",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"mail zhang@163.com\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"value\":\"zhang@163.com\""));
+    // Malformed records: reported with their line, exit 2.
+    std::fs::write(d.join("bad.jsonl"), "{\"text\":\"ok\"}\n{oops\n").unwrap();
+    let o = run_in(d, &["pii", "scan", "bad.jsonl", "--json", "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["error_list"][0]["record"], 2);
+    // Usage errors: exit 2 with the reason.
+    let o = run_in(d, &["pii", "scan", "data.jsonl", "--entities", "PERSON"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("unknown type \"PERSON\""), "{}", text(&o));
+    let o = run_in(d, &["pii", "scan", "nope.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn pii_redact_and_restore_round_trip_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let original = "id,phone,note\n1,13812345678,\"mail a.b@example.com, thanks\"\n2,none,\"card 4111 1111 1111 1111\"\n";
+    std::fs::create_dir_all(d.join("in/sub")).unwrap();
+    std::fs::write(d.join("in/sub/t.csv"), original).unwrap();
+    std::fs::write(d.join("in/a.txt"), "call 13912345678\n").unwrap();
+    let o = run_in(d, &["pii", "keygen", "k.key"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A key file is never overwritten.
+    assert_eq!(
+        run_in(d, &["pii", "keygen", "k.key"]).status.code(),
+        Some(1)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("k.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A folder is mirrored under the output folder; per-type operators.
+    let o = run_in(
+        d,
+        &[
+            "pii",
+            "redact",
+            "in",
+            "-o",
+            "out",
+            "--operator",
+            "encrypt",
+            "--operator-for",
+            "CN_MOBILE=mask:4",
+            "--key-file",
+            "k.key",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let red = std::fs::read_to_string(d.join("out/sub/t.csv")).unwrap();
+    assert!(
+        red.starts_with("id,phone,note\n1,*******5678,\"mail <ENC:EMAIL_ADDRESS:"),
+        "{red}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/a.txt")).unwrap(),
+        "call *******5678\n"
+    );
+    // Restore gives the encrypted values back (masked ones stay masked).
+    let o = run_in(
+        d,
+        &[
+            "pii",
+            "restore",
+            "out/sub/t.csv",
+            "-o",
+            "back.csv",
+            "--key-file",
+            "k.key",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let back = std::fs::read_to_string(d.join("back.csv")).unwrap();
+    assert_eq!(back, original.replace("13812345678", "*******5678"));
+    // Never in place, and hmac/encrypt need a key.
+    let o = run_in(d, &["pii", "redact", "in/a.txt", "-o", "in/a.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("overwrite the input"), "{}", text(&o));
+    let o = run_in(
+        d,
+        &[
+            "pii",
+            "redact",
+            "in/a.txt",
+            "-o",
+            "x.txt",
+            "--operator",
+            "hmac",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("needs a key file"), "{}", text(&o));
+    let o = run_in(d, &["pii", "redact", "in/a.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+}
