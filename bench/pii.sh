@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# PII scanner benchmark: aigov against Microsoft Presidio (regex recognizers) on one labelled
+# Chinese/English JSONL corpus. Prints MB/s per core for both, the ratio, scaling to 2
+# threads, peak memory on a multi-GB stream, and precision/recall per entity type for both on
+# the same slice. Results go in docs/performance.md.
+#
+#   bench/pii.sh [MB_FOR_AIGOV] [MB_FOR_PRESIDIO] [GB_STREAM]    (defaults 300 2 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${1:-300}
+PMB=${2:-2}
+GB=${3:-5}
+work=${BENCH_DIR:-target/bench-pii}
+mkdir -p "$work"
+venv="$work/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r bench/pii/requirements.txt presidio-analyzer==2.2.366
+fi
+py="$venv/bin/python"
+cargo build --release -q -p aigov
+aigov=target/release/aigov
+
+for kind in prose dense; do
+  corpus="$work/$kind.jsonl"
+  if [ ! -s "$corpus" ]; then
+    extra=""
+    [ "$kind" = prose ] && extra="--prose --filler 4"
+    echo "generating a ${MB} MB $kind corpus..."
+    "$py" bench/pii/corpus.py --target-bytes $((MB * 1000000)) --seed 42 --density 0.5 $extra \
+      --out "$corpus" --labels "$work/$kind.labels.jsonl"
+  fi
+  bytes=$(stat -c %s "$corpus")
+  echo "== $kind corpus: $((bytes / 1000000)) MB"
+  declare -A rate
+  for t in 1 2; do
+    s=$(date +%s.%N)
+    "$aigov" pii scan "$corpus" --threads $t -q --findings "$work/$kind.aigov.t$t.jsonl" > /dev/null
+    e=$(date +%s.%N)
+    rate[$t]=$(echo "$bytes / 1000000 / ($e - $s)" | bc -l)
+    printf 'aigov --threads %s: %.1f MB/s\n' "$t" "${rate[$t]}"
+  done
+  cmp -s "$work/$kind.aigov.t1.jsonl" "$work/$kind.aigov.t2.jsonl" && echo "same findings with 1 and 2 threads"
+  # Presidio on a slice (the first PMB megabytes of whole records); aigov on the same slice
+  # for the accuracy comparison.
+  head -c $((PMB * 1000000)) "$corpus" | head -n -1 > "$work/$kind.slice.jsonl"
+  records=$(wc -l < "$work/$kind.slice.jsonl")
+  pmbs=$("$py" bench/pii/presidio_scan.py "$work/$kind.slice.jsonl" "$work/$kind.presidio.jsonl")
+  printf 'presidio (regex recognizers, 1 core): %.3f MB/s\n' "$pmbs"
+  printf 'aigov / presidio per core: %.0fx\n' "$(echo "${rate[1]} / $pmbs" | bc -l)"
+  "$aigov" pii scan "$work/$kind.slice.jsonl" --threads 1 -q --findings "$work/$kind.aigov.slice.jsonl" > /dev/null
+  echo "-- aigov on the slice ($records records)"
+  "$py" bench/pii/evaluate.py "$work/$kind.labels.jsonl" "$work/$kind.aigov.slice.jsonl" "$records"
+  echo "-- presidio on the slice"
+  "$py" bench/pii/evaluate.py "$work/$kind.labels.jsonl" "$work/$kind.presidio.jsonl" "$records"
+done
+
+# Peak memory on a GB_STREAM-GB stream (the prose corpus repeated, through stdin).
+corpus="$work/prose.jsonl"
+bytes=$(stat -c %s "$corpus")
+n=$(( (GB * 1000000000 + bytes - 1) / bytes ))
+echo "== ${GB} GB stream ($n copies of the prose corpus through stdin, 2 threads)"
+/usr/bin/time -f "peak RSS %M KB, %e s" bash -c "for i in \$(seq $n); do cat '$corpus'; done | '$aigov' pii scan - --format jsonl --threads 2 -q > /dev/null"
