@@ -298,15 +298,23 @@ impl Run<'_> {
                 return Ok(None);
             }
         }
+        let unreadable = |on_event: &mut dyn FnMut(Event), e: std::io::Error| {
+            on_event(Event::Error(InputError {
+                file: input.name.clone(),
+                record: None,
+                message: format!("cannot read: {e}"),
+            }));
+            on_event(Event::File {
+                name: input.name.clone(),
+                bytes: 0,
+                records: 0,
+                skipped: Some("unreadable".into()),
+            });
+        };
         let opened = match source::open(input) {
             Ok(o) => o,
             Err(e) => {
-                on_event(Event::Error(InputError {
-                    file: input.name.clone(),
-                    record: None,
-                    message: format!("cannot read: {e}"),
-                }));
-                skip(on_event, "unreadable".into());
+                unreadable(on_event, e);
                 return Ok(None);
             }
         };
@@ -314,12 +322,7 @@ impl Run<'_> {
         let mut reader = match BatchReader::new(opened.reader, format, index, self.options) {
             Ok(r) => r,
             Err(e) => {
-                on_event(Event::Error(InputError {
-                    file: input.name.clone(),
-                    record: None,
-                    message: format!("cannot read: {e}"),
-                }));
-                skip(on_event, "unreadable".into());
+                unreadable(on_event, e);
                 return Ok(None);
             }
         };

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::{Event, Input, Run, RunError};
 use crate::detect::Finding;
 use crate::redact::{Keys, restore as restore_text};
-use crate::report::{FindingRecord, InputError};
+use crate::report::InputError;
 
 /// Values read at a time per column.
 const CHUNK: usize = 8192;
@@ -104,28 +104,8 @@ pub(crate) fn run(
 
     let mut writer = match (run.redactor, &input.output) {
         (Some(_), Some(target)) => {
-            let dir = target
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir).map_err(|e| RunError::Output(name.clone(), e))?;
-            let tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| RunError::Output(name.clone(), e))?;
-            let file = tmp
-                .reopen()
-                .map_err(|e| RunError::Output(name.clone(), e))?;
-            let mut props = WriterProperties::builder()
-                .set_key_value_metadata(meta.file_metadata().key_value_metadata().cloned());
-            if let Some(c) = meta
-                .row_groups()
-                .first()
-                .and_then(|rg| rg.columns().first())
-            {
-                props = props.set_compression(c.compression());
-            }
-            let w =
-                SerializedFileWriter::new(file, schema.root_schema_ptr(), Arc::new(props.build()))
-                    .map_err(|e| RunError::Output(name.clone(), std::io::Error::other(e)))?;
+            let (w, tmp) =
+                copy_writer(meta, target).map_err(|e| RunError::Output(name.clone(), e))?;
             Some((w, tmp, target.clone()))
         }
         (Some(_), None) => {
@@ -223,6 +203,33 @@ pub(crate) fn run(
         skipped: None,
     });
     Ok(())
+}
+
+/// A writer for a copy of a file: same schema and key-value metadata, the compression of its
+/// first column chunk; into a temporary file beside `target`, to be persisted when complete.
+fn copy_writer(
+    meta: &parquet::file::metadata::ParquetMetaData,
+    target: &Path,
+) -> std::io::Result<(SerializedFileWriter<File>, tempfile::NamedTempFile)> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut props = WriterProperties::builder()
+        .set_key_value_metadata(meta.file_metadata().key_value_metadata().cloned());
+    if let Some(c) = meta
+        .row_groups()
+        .first()
+        .and_then(|rg| rg.columns().first())
+    {
+        props = props.set_compression(c.compression());
+    }
+    let schema = meta.file_metadata().schema_descr().root_schema_ptr();
+    let w = SerializedFileWriter::new(tmp.reopen()?, schema, Arc::new(props.build()))
+        .map_err(std::io::Error::other)?;
+    Ok((w, tmp))
 }
 
 type PResult<T> = Result<T, parquet::errors::ParquetError>;
@@ -344,21 +351,15 @@ fn scan_column(
             }
             let text = std::str::from_utf8(values[i].data()).unwrap_or("");
             for f in &found {
-                let value = &text[f.start..f.end];
-                on_event(Event::Finding(
-                    FindingRecord {
-                        file: file.to_string(),
-                        record,
-                        field: Some(field.clone()),
-                        start: f.start as u64,
-                        end: f.end as u64,
-                        entity_type: run.scanner.entity_name(f.entity).to_string(),
-                        score: (f.score * 100.0).round() / 100.0,
-                        validated: f.validated,
-                        value: run.options.show_values.then(|| value.to_string()),
-                    },
-                    value.to_string(),
-                ));
+                let (rec, value) = super::process::finding_record(
+                    run,
+                    file,
+                    record,
+                    Some(field.clone()),
+                    f,
+                    &text[f.start..f.end],
+                );
+                on_event(Event::Finding(rec, value));
             }
             if let Some(r) = redacted {
                 values[i] = ByteArray::from(r);
@@ -444,23 +445,7 @@ pub fn restore(input: &Input, keys: &Keys) -> Result<usize, String> {
     .map_err(|e| format!("{}: not a readable Parquet file: {e}", path.display()))?;
     let meta = reader.metadata();
     let schema = meta.file_metadata().schema_descr_ptr();
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    let mut props = WriterProperties::builder()
-        .set_key_value_metadata(meta.file_metadata().key_value_metadata().cloned());
-    if let Some(c) = meta
-        .row_groups()
-        .first()
-        .and_then(|rg| rg.columns().first())
-    {
-        props = props.set_compression(c.compression());
-    }
-    let file = tmp.reopen().map_err(|e| e.to_string())?;
-    let mut w = SerializedFileWriter::new(file, schema.root_schema_ptr(), Arc::new(props.build()))
-        .map_err(|e| e.to_string())?;
+    let (mut w, tmp) = copy_writer(meta, target).map_err(|e| e.to_string())?;
     let mut count = 0;
     for g in 0..reader.num_row_groups() {
         let rg = reader.get_row_group(g).map_err(|e| e.to_string())?;

@@ -63,7 +63,7 @@ pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
     out
 }
 
-fn finding_record(
+pub(crate) fn finding_record(
     run: &Run<'_>,
     file: &str,
     record: u64,
@@ -191,6 +191,49 @@ fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn
     }
 }
 
+/// Records a finding of a field value and, when redacting, the edit of its raw span
+/// (`raw_span` maps decoded offsets to record offsets; `escape` adapts the replacement to the
+/// field's syntax).
+#[allow(clippy::too_many_arguments)]
+fn field_finding(
+    run: &Run<'_>,
+    file: &str,
+    record: u64,
+    field: &str,
+    text: &str,
+    value: &str,
+    f: &Finding,
+    raw_span: (usize, usize),
+    escape: impl Fn(String) -> String,
+    out: &mut BatchOut,
+    edits: &mut Vec<Edit>,
+) {
+    let matched = &value[f.start..f.end];
+    out.findings.push(finding_record(
+        run,
+        file,
+        record,
+        Some(field.to_string()),
+        f,
+        matched,
+    ));
+    if let Some(r) = run.redactor {
+        let (rs, re) = raw_span;
+        let mut t = String::new();
+        r.replacement(
+            run.scanner.entity_name(f.entity),
+            matched,
+            &text[rs..re],
+            &mut t,
+        );
+        edits.push(Edit {
+            start: rs,
+            end: re,
+            text: escape(t),
+        });
+    }
+}
+
 fn trim_eol(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     raw.strip_suffix(b"\r").unwrap_or(raw)
@@ -206,7 +249,6 @@ fn jsonl_record(
     edits: &mut Vec<Edit>,
 ) -> Result<(), String> {
     let mut found = Vec::new();
-    let redactor = run.redactor;
     json::walk(text, &run.options.fields, |path, s| {
         found.clear();
         run.scanner.scan_into(&s.value, &mut found);
@@ -214,33 +256,16 @@ fn jsonl_record(
             return;
         }
         let field = json::Path(path).to_string();
+        let escape = |t: String| {
+            let mut escaped = String::with_capacity(t.len());
+            json::escape_into(&t, &mut escaped);
+            escaped
+        };
         for f in &found {
-            let value = &s.value[f.start..f.end];
-            out.findings.push(finding_record(
-                run,
-                file,
-                record,
-                Some(field.clone()),
-                f,
-                value,
-            ));
-            if let Some(r) = redactor {
-                let (rs, re) = (s.raw_offset(f.start), s.raw_offset(f.end));
-                let mut t = String::new();
-                r.replacement(
-                    run.scanner.entity_name(f.entity),
-                    value,
-                    &text[rs..re],
-                    &mut t,
-                );
-                let mut escaped = String::with_capacity(t.len());
-                json::escape_into(&t, &mut escaped);
-                edits.push(Edit {
-                    start: rs,
-                    end: re,
-                    text: escaped,
-                });
-            }
+            let span = (s.raw_offset(f.start), s.raw_offset(f.end));
+            field_finding(
+                run, file, record, &field, text, &s.value, f, span, escape, out, edits,
+            );
         }
     })
     .map_err(|e| format!("{e}; record skipped"))
@@ -274,34 +299,13 @@ fn csv_record(
             .and_then(|c| c.names.get(i))
             .cloned()
             .unwrap_or_else(|| format!("column {}", i + 1));
+        let quoted = fld.quoted;
+        let escape = |t: String| if quoted { t.replace('"', "\"\"") } else { t };
         for f in &found {
-            let value = &fld.value[f.start..f.end];
-            out.findings.push(finding_record(
-                run,
-                file,
-                record,
-                Some(name.clone()),
-                f,
-                value,
-            ));
-            if let Some(r) = run.redactor {
-                let (rs, re) = (fld.raw_offset(f.start), fld.raw_offset(f.end));
-                let mut t = String::new();
-                r.replacement(
-                    run.scanner.entity_name(f.entity),
-                    value,
-                    &text[rs..re],
-                    &mut t,
-                );
-                if fld.quoted {
-                    t = t.replace('"', "\"\"");
-                }
-                edits.push(Edit {
-                    start: rs,
-                    end: re,
-                    text: t,
-                });
-            }
+            let span = (fld.raw_offset(f.start), fld.raw_offset(f.end));
+            field_finding(
+                run, file, record, &name, text, &fld.value, f, span, escape, out, edits,
+            );
         }
     }
     Ok(())
