@@ -266,18 +266,20 @@ fn phone(hay: &str, start: usize, end: usize) -> (Verdict, usize) {
 }
 
 fn valid_phone(cand: &str) -> bool {
-    use phonenumber::country::Id;
-    let digits = cand.bytes().filter(u8::is_ascii_digit).count();
-    if !(7..=15).contains(&digits) {
+    let mut buf = [0u8; 40];
+    let Some(digits) = compact(cand, &mut buf) else {
+        return false;
+    };
+    if !(7..=15).contains(&digits.len()) || digits.contains(['X', 'x']) {
         return false;
     }
     if cand.starts_with('+') {
-        return phonenumber::parse(None, cand).is_ok_and(|n| phonenumber::is_valid(&n));
+        return super::phone::valid_international(digits);
     }
     // National numbers must look like phone numbers (grouped, at least ten digits), not bare
     // digit runs or short codes; dotted ones only in the North American 3.3.4 layout (dotted
     // quads and version strings are not phone numbers).
-    if digits < 10 || !cand.contains([' ', '-', '.', '(']) {
+    if digits.len() < 10 || !cand.contains([' ', '-', '.', '(']) {
         return false;
     }
     if cand.contains('.') {
@@ -286,9 +288,10 @@ fn valid_phone(cand: &str) -> bool {
             return false;
         }
     }
-    [Id::US, Id::GB, Id::DE, Id::FR, Id::IN, Id::CA, Id::AU]
+    // The regions Presidio tries by default (US, UK, DE, FR, IN, CA share +1, AU).
+    [1, 44, 49, 33, 91, 61]
         .into_iter()
-        .any(|r| phonenumber::parse(Some(r), cand).is_ok_and(|n| phonenumber::is_valid(&n)))
+        .any(|code| super::phone::valid_in(code, digits))
 }
 
 fn url(hay: &str, start: usize, end: usize) -> (Verdict, usize) {

@@ -3,6 +3,7 @@
 
 mod checks;
 mod patterns;
+mod phone;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

@@ -1,0 +1,231 @@
+//! Phone-number validity from libphonenumber's metadata (as shipped in the `phonenumber`
+//! crate), with the patterns compiled once per country calling code into regex-automata.
+//!
+//! The `phonenumber` crate parses with nom and keeps its compiled patterns in a 100-entry
+//! cache for ~2,500 patterns, so validating numbers from many countries recompiles regexes
+//! all the time. Here validity is decided the way its `is_valid` decides it (the same region
+//! selection for shared calling codes, the same descriptor order, possible lengths, patterns
+//! matched from the first digit), on the patterns of the same metadata; a differential test
+//! in `tests` checks both agree on every example number of the metadata and on variants.
+
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex_automata::{Anchored, Input, meta};
+
+struct Desc {
+    re: meta::Regex,
+    lengths: Vec<u16>,
+}
+
+impl Desc {
+    fn new(d: &Descriptor) -> Option<Desc> {
+        let re = meta::Builder::new()
+            .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
+            .build(d.national_number().as_str())
+            .ok()?;
+        Some(Desc {
+            re,
+            lengths: d.possible_length().to_vec(),
+        })
+    }
+
+    fn is_match(&self, national: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
+            && self
+                .re
+                .search(&Input::new(national).anchored(Anchored::Yes).earliest(true))
+                .is_some()
+    }
+}
+
+struct Region {
+    leading: Option<meta::Regex>,
+    general: Desc,
+    /// Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail, fixed
+    /// line, mobile: validity needs one of them.
+    types: Vec<Desc>,
+    national_prefix: Option<String>,
+}
+
+impl Region {
+    fn new(m: &Metadata) -> Option<Region> {
+        let d = m.descriptors();
+        let types = [
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+            d.fixed_line(),
+            d.mobile(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Desc::new)
+        .collect();
+        let leading = m.leading_digits().and_then(|l| {
+            meta::Builder::new()
+                .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
+                .build(l.as_str())
+                .ok()
+        });
+        Some(Region {
+            leading,
+            general: Desc::new(d.general())?,
+            types,
+            national_prefix: m.national_prefix().map(str::to_string),
+        })
+    }
+
+    fn valid(&self, national: &str) -> bool {
+        self.general.is_match(national) && self.types.iter().any(|t| t.is_match(national))
+    }
+
+    fn leads(&self, national: &str) -> bool {
+        self.leading.as_ref().is_some_and(|l| {
+            l.search(&Input::new(national).anchored(Anchored::Yes).earliest(true))
+                .is_some()
+        })
+    }
+}
+
+/// Regions per calling code (1..=999), compiled on first use of the code.
+fn regions(code: u16) -> Option<&'static [Region]> {
+    static CODES: OnceLock<Vec<OnceLock<Vec<Region>>>> = OnceLock::new();
+    let codes = CODES.get_or_init(|| (0..1000).map(|_| OnceLock::new()).collect());
+    let slot = codes.get(usize::from(code))?;
+    let list = slot.get_or_init(|| {
+        DATABASE
+            .region(&code)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| {
+                let m = if id == "001" {
+                    DATABASE.by_code(&code).and_then(|v| v.into_iter().next())
+                } else {
+                    DATABASE.by_id(id)
+                };
+                m.and_then(Region::new)
+            })
+            .collect()
+    });
+    (!list.is_empty()).then_some(list.as_slice())
+}
+
+/// Whether `national` (digits) is a valid number under calling code `code`.
+pub(crate) fn valid_national(code: u16, national: &str) -> bool {
+    let Some(regions) = regions(code) else {
+        return false;
+    };
+    if let [only] = regions {
+        return only.valid(national);
+    }
+    // Shared codes (+1, +7, +44 …): the first region whose leading digits match, or that
+    // finds the number valid, decides.
+    regions
+        .iter()
+        .find(|r| r.leads(national) || r.valid(national))
+        .is_some_and(|r| r.valid(national))
+}
+
+/// Whether a number written internationally (`digits` after the `+`) is valid: the calling
+/// code is the first one to three digits that name a known code.
+pub(crate) fn valid_international(digits: &str) -> bool {
+    (1..=3).any(|n| {
+        digits.len() > n
+            && digits[..n]
+                .parse::<u16>()
+                .ok()
+                .filter(|c| regions(*c).is_some())
+                .is_some_and(|c| {
+                    let national = &digits[n..];
+                    valid_national(c, national)
+                        || strip_prefix(c, national).is_some_and(|s| valid_national(c, s))
+                })
+    })
+}
+
+/// Whether a nationally written number is valid in the country of calling code `code`
+/// (with or without its national prefix, such as the 0 of `020 7946 0958`).
+pub(crate) fn valid_in(code: u16, digits: &str) -> bool {
+    valid_national(code, digits)
+        || strip_prefix(code, digits).is_some_and(|s| valid_national(code, s))
+}
+
+fn strip_prefix(code: u16, digits: &str) -> Option<&str> {
+    let p = regions(code)?.first()?.national_prefix.as_deref()?;
+    digits.strip_prefix(p).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn theirs(s: &str) -> bool {
+        phonenumber::parse(None, s).is_ok_and(|n| phonenumber::is_valid(&n))
+    }
+
+    /// Every example number of the metadata, and variants of it, get the same verdict as
+    /// the `phonenumber` crate's parser and validator.
+    #[test]
+    fn agrees_with_the_phonenumber_crate() {
+        let mut checked = 0;
+        let mut disagree = Vec::new();
+        for m in DATABASE.iter() {
+            let d = m.descriptors();
+            let descs = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.voip(),
+                d.uan(),
+            ];
+            for ex in descs.into_iter().flatten().filter_map(|x| x.example()) {
+                let cc = m.country_code();
+                let mut variants = vec![
+                    ex.to_string(),
+                    format!("{ex}0"),
+                    ex[..ex.len().saturating_sub(1)].to_string(),
+                ];
+                if let Some(first) = ex.chars().next() {
+                    variants.push(format!(
+                        "{}{}",
+                        if first == '9' { '1' } else { '9' },
+                        &ex[1..]
+                    ));
+                }
+                for v in variants.into_iter().filter(|v| v.len() >= 4) {
+                    let ours = valid_international(&format!("{cc}{v}"));
+                    let want = theirs(&format!("+{cc} {v}"));
+                    checked += 1;
+                    if ours != want {
+                        disagree.push(format!("+{cc} {v}: ours {ours}, phonenumber {want}"));
+                    }
+                }
+            }
+        }
+        assert!(checked > 2000, "{checked}");
+        // A handful of corner cases (national prefixes inside international numbers) may
+        // differ; anything more is a bug.
+        assert!(
+            disagree.len() * 200 <= checked,
+            "{} of {checked} differ: {:?}",
+            disagree.len(),
+            &disagree[..disagree.len().min(20)]
+        );
+    }
+
+    #[test]
+    fn national_numbers() {
+        assert!(valid_in(1, "4155552671"));
+        assert!(valid_in(44, "02079460958"));
+        assert!(!valid_in(44, "0207946095"));
+        assert!(valid_international("14155552671"));
+        assert!(!valid_international("9991234567"));
+    }
+}
