@@ -144,6 +144,10 @@ fn quiet_on_broken_pipe() {
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
             std::process::exit(0);
         }
+        // A third-party decoder's panic that aigov-pii turns into an input error.
+        if aigov_pii::io::in_contained_decoder() {
+            return;
+        }
         default(info);
     }));
 }

@@ -107,6 +107,30 @@ pub enum RunError {
     Config(String, String),
 }
 
+thread_local! {
+    static CONTAINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while a third-party decoder runs under [`contained`] on this thread: a panic hook
+/// can stay quiet, since the panic becomes an input error.
+pub fn in_contained_decoder() -> bool {
+    CONTAINED.with(std::cell::Cell::get)
+}
+
+/// Runs `f`, turning a panic into an error message.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    CONTAINED.with(|c| c.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINED.with(|c| c.set(false));
+    r.map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".into())
+    })
+}
+
 /// Something to do at a position in a round of batches.
 enum Deferred {
     Event(Event),
@@ -284,7 +308,26 @@ impl Run<'_> {
         if format == Format::Parquet {
             #[cfg(feature = "parquet")]
             {
-                parquet::run(self, input, on_event)?;
+                // The Parquet decoder (the `parquet` crate) can panic on hostile metadata
+                // (found by fuzzing: a capacity overflow while reading the schema). Contain
+                // it: the file is reported as malformed, an unfinished copy is removed.
+                let result = contained(|| parquet::run(self, input, on_event));
+                match result {
+                    Ok(r) => r?,
+                    Err(msg) => {
+                        on_event(Event::Error(InputError {
+                            file: input.name.clone(),
+                            record: None,
+                            message: format!("malformed Parquet file: the decoder failed ({msg})"),
+                        }));
+                        on_event(Event::File {
+                            name: input.name.clone(),
+                            bytes: 0,
+                            records: 0,
+                            skipped: Some("malformed".into()),
+                        });
+                    }
+                }
                 return Ok(None);
             }
             #[cfg(not(feature = "parquet"))]

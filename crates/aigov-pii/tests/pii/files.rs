@@ -483,5 +483,25 @@ print("ok")
     );
     assert_eq!(o.errors.len(), 1);
     assert!(!out.exists());
+    // A file that makes the parquet crate panic (found by fuzzing) is a malformed file.
+    let hostile =
+        py::root().join("crates/aigov-pii/tests/pii/data/parquet-schema-overflow.parquet");
+    let out = dir.path().join("hostile.out.parquet");
+    let o = run_with(
+        &[input(&hostile, Some(out.clone()))],
+        &Options::default(),
+        Some(&replacing()),
+        1,
+    );
+    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    assert!(
+        o.errors[0].message.starts_with("malformed Parquet file")
+            || o.errors[0]
+                .message
+                .starts_with("not a readable Parquet file"),
+        "{:?}",
+        o.errors
+    );
+    assert!(!out.exists());
     let _ = Format::Parquet;
 }
