@@ -483,25 +483,29 @@ print("ok")
     );
     assert_eq!(o.errors.len(), 1);
     assert!(!out.exists());
-    // A file that makes the parquet crate panic (found by fuzzing) is a malformed file.
-    let hostile =
-        py::root().join("crates/aigov-pii/tests/pii/data/parquet-schema-overflow.parquet");
-    let out = dir.path().join("hostile.out.parquet");
-    let o = run_with(
-        &[input(&hostile, Some(out.clone()))],
-        &Options::default(),
-        Some(&replacing()),
-        1,
-    );
-    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
-    assert!(
-        o.errors[0].message.starts_with("malformed Parquet file")
-            || o.errors[0]
-                .message
-                .starts_with("not a readable Parquet file"),
-        "{:?}",
-        o.errors
-    );
-    assert!(!out.exists());
+    // Files found by fuzzing that made parquet 57 panic (capacity overflow in the schema) or
+    // allocate without bound (a huge declared row-group list): malformed files, bounded.
+    for name in [
+        "parquet-schema-overflow.parquet",
+        "parquet-huge-list.parquet",
+    ] {
+        let hostile = py::root()
+            .join("crates/aigov-pii/tests/pii/data")
+            .join(name);
+        let out = dir.path().join("hostile.out.parquet");
+        let o = run_with(
+            &[input(&hostile, Some(out.clone()))],
+            &Options::default(),
+            Some(&replacing()),
+            1,
+        );
+        assert_eq!(o.errors.len(), 1, "{name}: {:?}", o.errors);
+        let m = &o.errors[0].message;
+        assert!(
+            m.starts_with("malformed Parquet file") || m.starts_with("not a readable Parquet file"),
+            "{name}: {m}"
+        );
+        assert!(!out.exists());
+    }
     let _ = Format::Parquet;
 }
