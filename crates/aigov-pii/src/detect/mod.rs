@@ -22,6 +22,9 @@ const CONTEXT_BEFORE: usize = 48;
 const CONTEXT_AFTER: usize = 24;
 /// Interesting tokens at most this many bytes apart are scanned as one window.
 const GAP: usize = 6;
+/// The shortest ASCII span an identifier takes (`A12345` after a plate's province character,
+/// `a@b.cn`); shorter windows (`2024`, `Q3`, `10:30`) are not searched.
+const MIN_SPAN: usize = 6;
 
 /// Bytes of a token: printable ASCII.
 static TOKEN: [bool; 256] = {
@@ -330,7 +333,8 @@ impl Scanner {
         let b = hay.as_bytes();
         let n = b.len();
         let mut i = 0;
-        let mut window: Option<(usize, usize)> = None;
+        // (start with a plate's province character, start of the first token, end)
+        let mut window: Option<(usize, usize, usize)> = None;
         let mut done = 0; // end of the last finding
         while i < n {
             if !TOKEN[usize::from(b[i])] {
@@ -360,17 +364,31 @@ impl Scanner {
                     .min(i + 200);
                 i = e;
             }
-            let ws = if s >= 3 && b[s - 1] >= 0x80 { s - 3 } else { s };
-            window = match window {
-                Some((a, z)) if ws <= z + GAP => Some((a, e)),
-                Some((a, z)) => {
-                    done = self.scan_window(hay, a.max(done), z, map, out).max(done);
-                    Some((ws, e))
+            // After non-ASCII text, look back for a plate's province character (and the
+            // letter and middle dot of `京A·12345`); that character counts toward the span.
+            let (ws, t) = if s >= 3 && b[s - 1] >= 0x80 {
+                let mut ws = s.saturating_sub(8);
+                while !hay.is_char_boundary(ws) {
+                    ws += 1;
                 }
-                None => Some((ws, e)),
+                (ws, s - 3)
+            } else {
+                (s, s)
+            };
+            window = match window {
+                Some((a, t0, z)) if ws <= z + GAP => Some((a, t0, e)),
+                Some((a, t, z)) => {
+                    if z - t >= MIN_SPAN {
+                        done = self.scan_window(hay, a.max(done), z, map, out).max(done);
+                    }
+                    Some((ws, t, e))
+                }
+                None => Some((ws, t, e)),
             };
         }
-        if let Some((a, z)) = window {
+        if let Some((a, t, z)) = window
+            && z - t >= MIN_SPAN
+        {
             self.scan_window(hay, a.max(done), z, map, out);
         }
     }

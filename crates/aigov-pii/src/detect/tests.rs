@@ -44,6 +44,9 @@ fn chinese_identifiers_next_to_cjk_text() {
         ],
     );
     check("护照号码E12345678", &[("CN_PASSPORT", "E12345678")]);
+    check("车牌京A·12345停放", &[("CN_LICENSE_PLATE", "京A·12345")]);
+    // Short numbers are not searched at all; they could not be identifiers anyway.
+    check("2024年5月的Q3会议在10:30开始", &[]);
     check(
         "车牌京A12345，新能源粤BD12345",
         &[
