@@ -62,16 +62,25 @@ pub(crate) fn check(kind: Check, hay: &str, start: usize, end: usize) -> (Verdic
             None => Verdict::Invalid,
         },
         Check::CreditCard => match compact(cand, &mut buf) {
-            Some(d) if (12..=19).contains(&d.len()) && issuer(d) && validate::luhn(d) => {
+            Some(d)
+                if (12..=19).contains(&d.len())
+                    && issuer(d)
+                    && validate::luhn(d)
+                    && !id_shaped(d) =>
+            {
                 Verdict::Confirmed
             }
             _ => Verdict::Invalid,
         },
+
         Check::Mobile => match compact(cand, &mut buf) {
             Some(d) => yes(mobile(d), Verdict::Plausible),
             None => Verdict::Invalid,
         },
-        Check::Landline => yes(landline(cand), Verdict::Plausible),
+        // Written without a separator, a landline is a bare digit run: context needed.
+        Check::Landline if !landline(cand) => Verdict::Invalid,
+        Check::Landline if cand.contains(['-', ' ', '(']) => Verdict::Plausible,
+        Check::Landline => Verdict::NeedsContext,
         Check::Passport => {
             if cand.starts_with(['E', 'G']) {
                 Verdict::Plausible
@@ -132,13 +141,31 @@ fn issuer(d: &str) -> bool {
                 || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3)) || n(4) == 3095) && (14..=19).contains(&len)) // Diners
                 || (n(2) == 35 && (15..=19).contains(&len)) // JCB
         }
-        Some(b'6') => any, // Discover, UnionPay, Maestro, RuPay, Verve, Troy ranges
+        Some(b'6') => {
+            (n(4) == 6011 || (644..=649).contains(&n(3)) || n(2) == 65) && (16..=19).contains(&len) // Discover
+                || n(2) == 60 && len == 16 // RuPay
+                || n(2) == 62 && (16..=19).contains(&len) // UnionPay
+                || matches!(n(4), 6304 | 6390 | 6759 | 6761 | 6762 | 6763) && any // Maestro
+                || n(3) == 650 && any // Verve
+        }
         Some(b'1') => n(4) == 1800 && len == 15, // JCB (legacy)
         Some(b'8') => matches!(n(2), 81 | 82) && (16..=19).contains(&len), // RuPay, UnionPay 81
         Some(b'9') => n(4) == 9792 && len == 16, // Troy
-        Some(b'0') => n(4) == 604 && any, // Maestro (0604)
+        Some(b'0') => n(4) == 604 && any,        // Maestro (0604)
         _ => false,
     }
+}
+
+/// An 18-digit number laid out like a resident ID (province code, birth date 1900–2099): a
+/// mistyped ID is far likelier than one of the rare 18-digit cards.
+fn id_shaped(d: &str) -> bool {
+    let b = d.as_bytes();
+    let num = |r: std::ops::Range<usize>| d.get(r).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+    b.len() == 18
+        && (11..=82).contains(&num(0..2))
+        && (1900..=2099).contains(&num(6..10))
+        && (1..=12).contains(&num(10..12))
+        && (1..=31).contains(&num(12..14))
 }
 
 /// Chinese mobile: 11 digits after an optional 86/0086 prefix, in an allocated number segment.

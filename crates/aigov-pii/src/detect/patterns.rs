@@ -333,7 +333,9 @@ pub(crate) const CONTEXT: &[(E, &[&str])] = &[
     ),
     (
         E::CnLandline,
-        &["电话", "座机", "固话", "传真", "tel", "phone", "fax"],
+        &[
+            "电话", "座机", "总机", "分机", "办公", "固话", "传真", "tel", "phone", "fax",
+        ],
     ),
     (E::CnPassport, &["护照", "passport"]),
     (E::CnLicensePlate, &["车牌", "号牌", "车辆", "plate"]),
