@@ -211,12 +211,7 @@ fn copy_writer(
     meta: &parquet::file::metadata::ParquetMetaData,
     target: &Path,
 ) -> std::io::Result<(SerializedFileWriter<File>, tempfile::NamedTempFile)> {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let tmp = super::source::temp_beside(target)?;
     let mut props = WriterProperties::builder()
         .set_key_value_metadata(meta.file_metadata().key_value_metadata().cloned());
     if let Some(c) = meta

@@ -184,12 +184,7 @@ impl Output {
                 finish: None,
             }),
             Some(target) => {
-                let dir = target
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                std::fs::create_dir_all(dir)?;
-                let tmp = tempfile::NamedTempFile::new_in(dir)?;
+                let tmp = temp_beside(target)?;
                 let file = tmp.reopen()?;
                 let target = target.clone();
                 let inner = wrap(
@@ -227,6 +222,17 @@ impl Output {
             None => Ok(()),
         }
     }
+}
+
+/// A temporary file in the folder of `target` (created if needed), so that persisting it is
+/// an atomic rename.
+pub(crate) fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    tempfile::NamedTempFile::new_in(dir)
 }
 
 /// A writer that finishes its compressor when dropped... is not enough: errors would be lost,
