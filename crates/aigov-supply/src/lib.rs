@@ -1,0 +1,8 @@
+//! AI supply-chain security (measure 5.5 of the TC260 framework).
+//!
+//! - [`oms`]: OpenSSF model signing v1.0: hashing a model into a manifest, signing and
+//!   verifying bundles, interoperable with the reference tool `model_signing`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod oms;
