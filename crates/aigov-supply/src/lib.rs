@@ -2,7 +2,10 @@
 //!
 //! - [`oms`]: OpenSSF model signing v1.0: hashing a model into a manifest, signing and
 //!   verifying bundles, interoperable with the reference tool `model_signing`.
+//! - [`scan`]: unsafe-serialisation scanner (pickles, PyTorch, NumPy, Keras, safetensors,
+//!   GGUF, archives) that never executes what it reads.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod oms;
+pub mod scan;

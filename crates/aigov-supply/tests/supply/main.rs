@@ -3,6 +3,7 @@
 
 mod interop;
 mod oms;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
