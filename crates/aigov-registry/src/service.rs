@@ -999,15 +999,21 @@ impl<S: Store> Registry<S> {
         if bytes.is_empty() {
             return Err(Error::invalid("body", "the uploaded document is empty"));
         }
+        let mut checked = None;
         if meta.kind == PII_SCAN_KIND {
             check_pii_summary(bytes)?;
+        } else if meta.kind == MODEL_SIGNATURE_KIND {
+            checked = Some(self.check_model_signature(id, bytes).await?);
         }
         let sha = hex::encode(Sha256::digest(bytes));
         self.store.put_blob(&sha, bytes).await?;
-        let title = match &meta.filename {
+        let mut title = match &meta.filename {
             Some(f) if !f.trim().is_empty() => format!("{} ({})", meta.title.trim(), f.trim()),
             _ => meta.title.clone(),
         };
+        if let Some(c) = checked {
+            title = format!("{title} [{c}]");
+        }
         self.add_evidence(
             p,
             id,
@@ -1021,6 +1027,90 @@ impl<S: Store> Registry<S> {
             now,
         )
         .await
+    }
+
+    /// A `model_signature` document must be an OpenSSF model-signing bundle signed for this
+    /// system: in certificate mode by one of the system's active registry certificates (chain
+    /// to the registry CA checked), in key mode by the key of one of them. Returns a short
+    /// description (model name, root digest, certificate serial) for the evidence title.
+    async fn check_model_signature(&self, id: Uuid, bytes: &[u8]) -> Result<String> {
+        use aigov_supply::oms::bundle::{Bundle, Material};
+        use aigov_supply::oms::keys::pem_blocks;
+        use aigov_supply::oms::{Trust, chain, verify_signature};
+        let invalid = |m: String| Error::invalid("body", m);
+        let bundle = Bundle::parse(bytes).map_err(|e| {
+            invalid(format!(
+                "a model_signature document must be an OpenSSF model-signing bundle (`aigov model sign`): {e}"
+            ))
+        })?;
+        let certs = {
+            let mut tx = self.store.read().await?;
+            tx.certificates_of(id).await?
+        };
+        let der = |pem: &str| {
+            pem_blocks(pem.as_bytes())
+                .ok()
+                .and_then(|b| b.into_iter().find(|x| x.label == "CERTIFICATE"))
+                .map(|b| b.der)
+        };
+        let active = || {
+            certs
+                .iter()
+                .filter(|c| c.status == CertificateStatus::Active)
+        };
+        let (verified, serial) = match &bundle.material {
+            Material::Chain(chain) => {
+                let cert = certs
+                    .iter()
+                    .find(|c| der(&c.certificate).as_ref() == chain.first())
+                    .ok_or_else(|| {
+                        invalid(
+                            "the signing certificate is not one the registry issued to this system"
+                                .into(),
+                        )
+                    })?;
+                if cert.status != CertificateStatus::Active {
+                    return Err(invalid(format!(
+                        "the signing certificate {} is revoked",
+                        cert.serial
+                    )));
+                }
+                let (issuing, root) = self.ca_certificates()?;
+                let anchors = [der(&root), der(&issuing)].into_iter().flatten().collect();
+                let v = verify_signature(&bundle, &Trust::Certificates { anchors, at: None })
+                    .map_err(|e| invalid(format!("the model signature does not verify: {e}")))?;
+                (v, cert.serial.clone())
+            }
+            Material::PublicKey { .. } => {
+                let found = active().find_map(|c| {
+                    let key = chain::certificate_key(&der(&c.certificate)?).ok()?;
+                    verify_signature(&bundle, &Trust::Key(key))
+                        .ok()
+                        .map(|v| (v, c.serial.clone()))
+                });
+                found.ok_or_else(|| {
+                    invalid(
+                        "the model signature was not made with the key of any active certificate of this system"
+                            .into(),
+                    )
+                })?
+            }
+            Material::Certificate(_) => {
+                return Err(invalid(
+                    "a Sigstore bundle cannot be tied to a registered system; sign with the system's registry certificate (`aigov model sign --key … --cert …`)"
+                        .into(),
+                ));
+            }
+        };
+        let root = verified
+            .signed
+            .root_digest
+            .map(|d| format!("sha256:{}", hex::encode(d)))
+            .unwrap_or_else(|| "no root digest".into());
+        Ok(format!(
+            "model {} {root}, signed with certificate {serial}",
+            verified.signed.manifest.model_name
+        ))
     }
 
     /// An uploaded evidence document.
@@ -1424,6 +1514,10 @@ impl<S: Store> Registry<S> {
         tx.tokens().await
     }
 }
+
+/// Evidence kind of a model signature (`aigov model sign`): an OpenSSF model-signing bundle,
+/// checked against the system's registry certificates on upload.
+pub const MODEL_SIGNATURE_KIND: &str = "model_signature";
 
 /// Evidence kind of a personal-information scan summary (`aigov pii scan --summary`).
 pub const PII_SCAN_KIND: &str = "pii_scan";

@@ -9,6 +9,7 @@ mod cert;
 mod client;
 mod local;
 mod log;
+mod model;
 mod offline;
 mod output;
 mod pii;
@@ -104,6 +105,10 @@ enum Command {
     /// Personal and sensitive data in training data and outputs: scan, redact, restore.
     #[command(subcommand)]
     Pii(Box<pii::PiiCommand>),
+    /// Model supply chain: sign and verify models (OpenSSF model signing), scan model files
+    /// for code that runs on load.
+    #[command(subcommand)]
+    Model(Box<model::ModelCommand>),
 }
 
 /// An error with the exit code it maps to.
@@ -179,6 +184,7 @@ fn main() -> ExitCode {
             Command::Log(c) => log::run(c).await,
             Command::Cert(c) => cert::run(c).await,
             Command::Pii(c) => pii::run(*c),
+            Command::Model(c) => model::run(*c),
         }
     });
     match result {

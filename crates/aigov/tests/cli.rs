@@ -934,3 +934,347 @@ fn pii_redact_and_restore_round_trip_through_the_cli() {
     let o = run_in(d, &["pii", "redact", "in/a.txt"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn small_model(dir: &Path) {
+    for (name, data) in [
+        ("config.json", &b"{\"hidden_size\": 8}"[..]),
+        (
+            "weights/model.safetensors",
+            &b"\x13\x00\x00\x00\x00\x00\x00\x00{\"__metadata__\":{}}"[..],
+        ),
+        ("tokenizer.json", &b"{}"[..]),
+    ] {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+}
+
+#[test]
+fn model_sign_verify_and_scan_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = d.join("my-model");
+    small_model(&model);
+    let o = run_in(d, &["model", "keygen", "k"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_in(
+        d,
+        &[
+            "model", "sign", "my-model", "--key", "k.key", "--json", "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let signed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(model.join("model.sig").exists());
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "digest",
+            "my-model",
+            "--json",
+            "--quiet",
+            "--ignore-paths",
+            "my-model/model.sig",
+        ],
+    );
+    let digest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(digest["root_digest"], signed["root_digest"], "{}", text(&o));
+    assert_eq!(digest["resources"].as_array().unwrap().len(), 3);
+
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "verify",
+            "my-model",
+            "--public-key",
+            "k.pub",
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("verified my-model"), "{}", text(&o));
+    // A changed and an added file: exit 1, both named.
+    std::fs::write(model.join("config.json"), b"{\"hidden_size\": 9}").unwrap();
+    std::fs::write(model.join("extra.py"), b"import os").unwrap();
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "verify",
+            "my-model",
+            "--public-key",
+            "k.pub",
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("config.json: content changed"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("extra.py: file is not covered"),
+        "{}",
+        text(&o)
+    );
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "verify",
+            "my-model",
+            "--public-key",
+            "k.pub",
+            "--quiet",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["differences"].as_array().unwrap().len(), 2);
+    // Another key: exit 1. No mode, or a missing signature: exit 2.
+    run_in(d, &["model", "keygen", "other", "--curve", "p384"]);
+    let o = run_in(
+        d,
+        &["model", "verify", "my-model", "--public-key", "other.pub"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("key mismatch"), "{}", text(&o));
+    let o = run_in(d, &["model", "verify", "my-model"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "verify",
+            "my-model",
+            "--public-key",
+            "k.pub",
+            "--signature",
+            "nope.sig",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_in(d, &["model", "verify", "my-model", "--sigstore"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--trust-root"), "{}", text(&o));
+
+    // Scanning: a raw pickle that calls os.system under a PyTorch name, beside clean files.
+    std::fs::write(
+        model.join("pytorch_model.bin"),
+        b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "scan",
+            "my-model",
+            "--quiet",
+            "--sarif",
+            "scan.sarif",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("CRITICAL") && text(&o).contains("posix.system"),
+        "{}",
+        text(&o)
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("scan.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "pickle.import");
+    let o = run_in(
+        d,
+        &["model", "scan", "my-model/weights", "--quiet", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["files"][0]["format"], "safetensors");
+    // --fail-on critical still fails; a missing path is exit 2.
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "scan",
+            "my-model",
+            "--quiet",
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = run_in(d, &["model", "scan", "missing", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_in(d, &["model", "scan", "my-model", "--fail-on", "severe"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
+    let s = serve_demo();
+    let run_cli = |args: &[&str]| {
+        bin()
+            .args(args)
+            .args(["--server", &s.url, "--token", &s.token])
+            .output()
+            .unwrap()
+    };
+    let o = run_cli(&["system", "list", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = |name: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let chatbot = id("Lingxi Chat");
+    let d = s._dir.path();
+    let out = d.join("lingxi");
+    let o = run_cli(&[
+        "cert",
+        "request",
+        "--system",
+        &chatbot,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let model = d.join("lingxi-model");
+    small_model(&model);
+    let key = d.join("lingxi.key");
+    let cert = d.join("lingxi.pem");
+    let chain = d.join("lingxi.chain.pem");
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "sign",
+            "lingxi-model",
+            "--quiet",
+            "--key",
+            key.to_str().unwrap(),
+            "--cert",
+            cert.to_str().unwrap(),
+            "--chain",
+            chain.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_in(
+        d,
+        &[
+            "model",
+            "verify",
+            "lingxi-model",
+            "--quiet",
+            "--ca",
+            chain.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signer"]["mode"], "certificate");
+
+    // The reference tool verifies the registry-signed model against the registry's chain.
+    let venv = aigov_testkit::Venv::get("supply", "bench/supply/requirements.txt");
+    let o = venv
+        .command()
+        .args([
+            "-m",
+            "model_signing",
+            "verify",
+            "certificate",
+            "--signature",
+        ])
+        .arg(model.join("model.sig"))
+        .arg("--certificate_chain")
+        .arg(&chain)
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The registry takes the signature as evidence only for the system it was issued to.
+    let sig = model.join("model.sig");
+    let o = run_cli(&[
+        "system",
+        "evidence",
+        &chatbot,
+        "--kind",
+        "model_signature",
+        "--title",
+        "release 1.0",
+        "--file",
+        sig.to_str().unwrap(),
+        "--upload",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("document uploaded as evidence"),
+        "{}",
+        text(&o)
+    );
+    let other = id("MoodMetrics");
+    let o = run_cli(&[
+        "system",
+        "evidence",
+        &other,
+        "--kind",
+        "model_signature",
+        "--title",
+        "stolen",
+        "--file",
+        sig.to_str().unwrap(),
+        "--upload",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("not one the registry issued to this system"),
+        "{}",
+        text(&o)
+    );
+    // A key-mode signature with a key the registry never certified is refused too.
+    run_in(d, &["model", "keygen", "rogue"]);
+    run_in(
+        d,
+        &[
+            "model",
+            "sign",
+            "lingxi-model",
+            "--quiet",
+            "--key",
+            "rogue.key",
+            "--signature",
+            "rogue.sig",
+        ],
+    );
+    let o = run_cli(&[
+        "system",
+        "evidence",
+        &chatbot,
+        "--kind",
+        "model_signature",
+        "--title",
+        "rogue",
+        "--file",
+        d.join("rogue.sig").to_str().unwrap(),
+        "--upload",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("not made with the key of any active certificate"),
+        "{}",
+        text(&o)
+    );
+}

@@ -58,6 +58,11 @@ fn signed_by(c: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
     c.issuer() == issuer.subject() && c.verify_signature(Some(issuer.public_key())).is_ok()
 }
 
+/// Whether a DER certificate names itself as its issuer (a root).
+pub fn is_self_signed(der: &[u8]) -> bool {
+    X509Certificate::from_der(der).is_ok_and(|(_, c)| c.subject() == c.issuer())
+}
+
 /// The public key of a DER certificate.
 pub fn certificate_key(der: &[u8]) -> Result<PublicKey, KeyError> {
     let c = parse(der, "certificate").map_err(|e| KeyError(e.0))?;

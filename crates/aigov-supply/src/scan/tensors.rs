@@ -366,7 +366,9 @@ fn gguf_inner(head: &[u8], file_len: u64, r: &mut HeaderReport) -> Result<(), St
             ));
         }
         let size = ggml_type(ty).and_then(|(block, bytes)| {
-            elems.is_multiple_of(block).then(|| (elems / block).checked_mul(bytes))?
+            elems
+                .is_multiple_of(block)
+                .then(|| (elems / block).checked_mul(bytes))?
         });
         spans.push((off, size, name));
         r.tensors += 1;
