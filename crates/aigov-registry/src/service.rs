@@ -1004,6 +1004,8 @@ impl<S: Store> Registry<S> {
             check_pii_summary(bytes)?;
         } else if meta.kind == MODEL_SIGNATURE_KIND {
             checked = Some(self.check_model_signature(id, bytes).await?);
+        } else if meta.kind == AI_BOM_KIND {
+            checked = Some(check_ai_bom(bytes)?);
         }
         let sha = hex::encode(Sha256::digest(bytes));
         self.store.put_blob(&sha, bytes).await?;
@@ -1518,6 +1520,66 @@ impl<S: Store> Registry<S> {
 /// Evidence kind of a model signature (`aigov model sign`): an OpenSSF model-signing bundle,
 /// checked against the system's registry certificates on upload.
 pub const MODEL_SIGNATURE_KIND: &str = "model_signature";
+
+/// Evidence kind of an AI bill of materials (`aigov bom generate`).
+pub const AI_BOM_KIND: &str = "ai_bom";
+
+/// An `ai_bom` document must be a CycloneDX ML-BOM (1.5 or later) whose subject is a
+/// machine-learning model, or an SPDX 3.0.1 document with an AI package. Returns a short
+/// description for the evidence title.
+fn check_ai_bom(bytes: &[u8]) -> Result<String> {
+    let invalid = |m: &str| {
+        Error::invalid(
+            "body",
+            format!(
+                "an ai_bom document must be a CycloneDX ML-BOM or an SPDX 3.0.1 AI document (`aigov bom generate`): {m}"
+            ),
+        )
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| invalid(&format!("not JSON: {e}")))?;
+    if v["bomFormat"] == "CycloneDX" {
+        let spec = v["specVersion"].as_str().unwrap_or("");
+        if !matches!(spec, "1.5" | "1.6" | "1.7") {
+            return Err(invalid(&format!(
+                "specVersion {spec:?} has no ML-BOM support (1.5 or later)"
+            )));
+        }
+        let model = &v["metadata"]["component"];
+        if model["type"] != "machine-learning-model" {
+            return Err(invalid(
+                "metadata.component is not a machine-learning-model",
+            ));
+        }
+        let root = model["properties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "aigov:oms:root-digest")
+            .and_then(|p| p["value"].as_str())
+            .unwrap_or("no root digest");
+        return Ok(format!(
+            "CycloneDX {spec} ML-BOM of {} {root}",
+            model["name"].as_str().unwrap_or("?")
+        ));
+    }
+    if v["@context"] == aigov_supply::bom::SPDX_CONTEXT {
+        let graph = v["@graph"]
+            .as_array()
+            .ok_or_else(|| invalid("@graph is missing"))?;
+        let model = graph
+            .iter()
+            .find(|e| e["type"] == "ai_AIPackage")
+            .ok_or_else(|| invalid("no ai_AIPackage element"))?;
+        return Ok(format!(
+            "SPDX 3.0.1 AI BOM of {}",
+            model["name"].as_str().unwrap_or("?")
+        ));
+    }
+    Err(invalid(
+        "neither bomFormat CycloneDX nor the SPDX 3.0.1 context",
+    ))
+}
 
 /// Evidence kind of a personal-information scan summary (`aigov pii scan --summary`).
 pub const PII_SCAN_KIND: &str = "pii_scan";

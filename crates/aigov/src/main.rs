@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bom;
 mod cert;
 mod client;
 mod local;
@@ -109,6 +110,9 @@ enum Command {
     /// for code that runs on load.
     #[command(subcommand)]
     Model(Box<model::ModelCommand>),
+    /// AI bills of materials: CycloneDX 1.6 ML-BOM or SPDX 3.0.1 of a model folder, and diffs.
+    #[command(subcommand)]
+    Bom(bom::BomCommand),
 }
 
 /// An error with the exit code it maps to.
@@ -185,6 +189,7 @@ fn main() -> ExitCode {
             Command::Cert(c) => cert::run(c).await,
             Command::Pii(c) => pii::run(*c),
             Command::Model(c) => model::run(*c),
+            Command::Bom(c) => bom::run(c),
         }
     });
     match result {

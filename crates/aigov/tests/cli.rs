@@ -1244,6 +1244,47 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
         "{}",
         text(&o)
     );
+    // The AI-BOM of the release is evidence too; anything else under that kind is refused.
+    let o = run_in(
+        d,
+        &[
+            "bom",
+            "generate",
+            "lingxi-model",
+            "--quiet",
+            "--version",
+            "1.0",
+            "-o",
+            "bom.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_cli(&[
+        "system",
+        "evidence",
+        &chatbot,
+        "--kind",
+        "ai_bom",
+        "--title",
+        "release 1.0 BOM",
+        "--file",
+        d.join("bom.json").to_str().unwrap(),
+        "--upload",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_cli(&[
+        "system",
+        "evidence",
+        &chatbot,
+        "--kind",
+        "ai_bom",
+        "--title",
+        "not a BOM",
+        "--file",
+        cert.to_str().unwrap(),
+        "--upload",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     // A key-mode signature with a key the registry never certified is refused too.
     run_in(d, &["model", "keygen", "rogue"]);
     run_in(
@@ -1277,4 +1318,65 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn bom_generate_and_diff_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = d.join("m");
+    small_model(&model);
+    std::fs::write(
+        model.join("README.md"),
+        "---\nlicense: mit\ndatasets: [allenai/c4]\n---\n# m\n",
+    )
+    .unwrap();
+    let o = run_in(
+        d,
+        &[
+            "bom",
+            "generate",
+            "m",
+            "--quiet",
+            "-o",
+            "a.json",
+            "--version",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_in(d, &["bom", "generate", "m", "--quiet", "--format", "spdx3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let spdx: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        spdx["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    let o = run_in(d, &["bom", "diff", "a.json", "a.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::write(model.join("config.json"), b"{}").unwrap();
+    run_in(
+        d,
+        &[
+            "bom",
+            "generate",
+            "m",
+            "--quiet",
+            "-o",
+            "b.json",
+            "--version",
+            "2",
+        ],
+    );
+    let o = run_in(d, &["bom", "diff", "a.json", "b.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("~ file config.json (hash changed)"),
+        "{}",
+        text(&o)
+    );
+    let o = run_in(d, &["bom", "diff", "a.json", "missing.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_in(d, &["bom", "generate", "m", "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

@@ -1,6 +1,7 @@
 //! Integration tests of aigov-supply (one binary).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod bom;
 mod interop;
 mod oms;
 mod scan;
