@@ -225,59 +225,67 @@ fn fill(card: &mut ModelCard, v: &Value) {
     }
 }
 
-/// Pulls the description, intended-use and limitations sections out of the card's body.
-fn sections(card: &mut ModelCard, body: &str) {
-    let mut heading: Option<String> = None;
-    let mut current = String::new();
-    let flush = |h: &Option<String>, text: &str, card: &mut ModelCard| {
+/// What a section of the card's body is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Description,
+    IntendedUse,
+    Limitations,
+    Other,
+}
+
+impl Section {
+    /// From a heading (`level` is the number of `#`): the text before any heading and under
+    /// the title (`# name`) describes the model.
+    fn of(level: usize, heading: &str) -> Section {
+        let h = heading.to_ascii_lowercase();
+        if h.contains("intended") || h == "uses" || h.contains("direct use") {
+            Section::IntendedUse
+        } else if h.contains("limitation") || h.contains("bias") || h.contains("risk") {
+            Section::Limitations
+        } else if level <= 1 || h.contains("description") || h.contains("model details") {
+            Section::Description
+        } else {
+            Section::Other
+        }
+    }
+
+    fn keep(self, card: &mut ModelCard, text: &str) {
         let t = clip(text.trim());
         if t.is_empty() {
             return;
         }
-        // The text under the title (`# name`) or before any heading describes the model.
-        let title = h.as_deref().is_some_and(|x| x.starts_with('\u{1}'));
-        match h.as_deref().map(str::to_ascii_lowercase) {
-            None => {
-                if card.description.is_none() {
-                    card.description = first_paragraph(&t);
-                }
+        match self {
+            Section::Description if card.description.is_none() => {
+                card.description = first_paragraph(&t);
             }
-            Some(_) if title => {
-                if card.description.is_none() {
-                    card.description = first_paragraph(&t);
-                }
-            }
-            Some(h) if h.contains("intended") || h == "uses" || h.contains("direct use") => {
+            Section::IntendedUse => {
                 card.intended_use.get_or_insert(t);
             }
-            Some(h) if h.contains("limitation") || h.contains("bias") || h.contains("risk") => {
+            Section::Limitations => {
                 card.limitations.get_or_insert(t);
-            }
-            Some(h) if h.contains("description") || h.contains("model details") => {
-                if card.description.is_none() {
-                    card.description = first_paragraph(&t);
-                }
             }
             _ => {}
         }
-    };
+    }
+}
+
+/// Pulls the description, intended-use and limitations sections out of the card's body.
+fn sections(card: &mut ModelCard, body: &str) {
+    let mut section = Section::Description;
+    let mut current = String::new();
     for line in body.lines() {
         if let Some(h) = line.trim_start().strip_prefix('#') {
-            flush(&heading, &current, card);
+            section.keep(card, &current);
             current.clear();
-            let level1 = !h.starts_with('#');
-            let text = h.trim_start_matches('#').trim();
-            heading = Some(if level1 {
-                format!("\u{1}{text}")
-            } else {
-                text.to_string()
-            });
+            let level = 1 + h.len() - h.trim_start_matches('#').len();
+            section = Section::of(level, h.trim_start_matches('#').trim());
         } else {
             current.push_str(line);
             current.push('\n');
         }
     }
-    flush(&heading, &current, card);
+    section.keep(card, &current);
 }
 
 fn first_paragraph(t: &str) -> Option<String> {
@@ -402,6 +410,7 @@ impl ModelCard {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
