@@ -19,8 +19,13 @@ const MAX_STACK: usize = 1 << 20;
 const MAX_MEMO: usize = 1 << 20;
 /// Longest string kept whole (longer ones keep a preview and cannot name a callable).
 const MAX_KEEP: usize = 1024;
-/// Items kept in a tuple or list for previews.
-const MAX_ITEMS: usize = 8;
+/// Items kept in a tuple, list or dict (keys and values), for previews and for the joblib
+/// array headers (six key/value pairs).
+const MAX_ITEMS: usize = 16;
+/// Deepest nesting of pickles inside pickles (joblib object arrays).
+const MAX_NESTED: usize = 8;
+/// The joblib class whose `BUILD` is followed by raw array bytes.
+const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
 
 /// A value on the interpreter's stack, reduced to what matters for the analysis.
 #[derive(Debug, Clone)]
@@ -38,8 +43,8 @@ pub enum Value {
     Scalar(&'static str),
     /// A callable imported by the pickle.
     Global(Rc<Callable>),
-    /// The result of calling or instantiating a callable.
-    Object(Rc<Callable>),
+    /// The result of calling or instantiating a callable, with its first arguments.
+    Object(Rc<Callable>, Rc<Vec<Value>>),
     /// A tuple, list, dict or set; the first items are kept for previews.
     Container {
         /// `tuple`, `list`, `dict`, `set`, `frozenset`.
@@ -70,7 +75,7 @@ impl Value {
             Value::Int(None) => out.push_str("<int>"),
             Value::Scalar(s) => out.push_str(s),
             Value::Global(c) => out.push_str(&c.qualified()),
-            Value::Object(c) => {
+            Value::Object(c, _) => {
                 out.push_str(&c.qualified());
                 out.push_str("(…)");
             }
@@ -229,6 +234,7 @@ struct Machine<'a> {
     memo: HashMap<u64, Value>,
     out: Analysis,
     op_at: usize,
+    nested: usize,
 }
 
 type R<T> = Result<T, PickleError>;
@@ -337,7 +343,7 @@ impl<'a> Machine<'a> {
 
     fn call(&mut self, op: &'static str, callee: &Value, args: &Value) -> Value {
         let callable = match callee {
-            Value::Global(c) | Value::Object(c) => Some((**c).clone()),
+            Value::Global(c) | Value::Object(c, _) => Some((**c).clone()),
             _ => None,
         };
         self.out.calls.push(Call {
@@ -347,7 +353,17 @@ impl<'a> Machine<'a> {
             args: args.render(),
         });
         match callable {
-            Some(c) => Value::Object(Rc::new(c)),
+            Some(c) => {
+                let mut kept = match args {
+                    Value::Container { items, .. } => items.as_ref().clone(),
+                    other => vec![other.clone()],
+                };
+                kept.truncate(MAX_ITEMS);
+                for v in &mut kept {
+                    v.flatten_deep();
+                }
+                Value::Object(Rc::new(c), Rc::new(kept))
+            }
             None => Value::Unknown,
         }
     }
@@ -396,6 +412,90 @@ impl<'a> Machine<'a> {
             }));
         }
         Ok(())
+    }
+
+    /// joblib writes an array's bytes right after the `BUILD` of its `NumpyArrayWrapper`: a
+    /// nested pickle for object arrays, else an optional alignment padding (one length byte,
+    /// then that many bytes) and `prod(shape) * itemsize` raw bytes. They are skipped (or, for
+    /// object arrays, interpreted) so that the opcodes after them are read too.
+    fn joblib_array(&mut self, state: &Value) -> R<()> {
+        let Value::Container { items, .. } = state else {
+            return self.fail("joblib array header is not a dict");
+        };
+        let mut shape = None;
+        let mut dtype = None;
+        let mut aligned = false;
+        for kv in items.chunks(2) {
+            let [Value::Str { text: k, .. }, v] = kv else {
+                continue;
+            };
+            match (k.as_ref(), v) {
+                ("shape", Value::Container { items, .. }) if items.len() < MAX_ITEMS => {
+                    shape = items
+                        .iter()
+                        .map(|d| match d {
+                            Value::Int(Some(n)) => u64::try_from(*n).ok(),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<u64>>>();
+                }
+                ("dtype", Value::Object(c, args)) if c.name.as_deref() == Some("dtype") => {
+                    if let Some(Value::Str { text, .. }) = args.first() {
+                        dtype = Some(text.clone());
+                    }
+                }
+                ("numpy_array_alignment_bytes", Value::Int(Some(_))) => aligned = true,
+                _ => {}
+            }
+        }
+        let (Some(shape), Some(dtype)) = (shape, dtype) else {
+            return self.fail(
+                "joblib array of unknown shape or dtype: the array data that follows cannot be skipped",
+            );
+        };
+        let code = dtype.trim_start_matches(['<', '>', '|', '=']);
+        let kind: String = code
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        let digits = &code[kind.len()..];
+        let digits = digits.split('[').next().unwrap_or("");
+        if kind == "O" {
+            if self.nested >= MAX_NESTED {
+                return self.fail("pickles nested deeper than the scanner follows");
+            }
+            let inner = analyse_nested(
+                &self.data[self.pos..],
+                self.base + self.pos as u64,
+                self.nested + 1,
+            )?;
+            self.pos += inner.length as usize;
+            self.out.imports.extend(inner.imports);
+            self.out.calls.extend(inner.calls);
+            return Ok(());
+        }
+        let Ok(size) = digits.parse::<u64>() else {
+            return self.fail(format!("joblib array dtype `{dtype}` has no item size"));
+        };
+        let itemsize = if kind == "U" {
+            size.saturating_mul(4)
+        } else {
+            size
+        };
+        if aligned {
+            let pad = self.u8()?;
+            self.take(u64::from(pad))?;
+        }
+        let bytes = shape
+            .iter()
+            .try_fold(itemsize, |acc, d| acc.checked_mul(*d));
+        match bytes {
+            Some(n) => {
+                self.take(n)?;
+                Ok(())
+            }
+            None => self.fail("joblib array size overflows"),
+        }
     }
 
     fn decimal(&self, line: &[u8]) -> Value {
@@ -537,11 +637,13 @@ impl<'a> Machine<'a> {
             b'b' => {
                 let state = self.pop()?;
                 let obj = self.top()?.clone();
-                let r = self.call("BUILD", &obj, &state);
-                if matches!(r, Value::Unknown) {
-                    // Building an unknown object keeps it unknown.
-                } else {
-                    *self.top()? = r;
+                // BUILD sets state on the object in place: the object keeps its identity.
+                self.call("BUILD", &obj, &state);
+                if let Value::Object(c, _) = &obj
+                    && c.module.as_deref() == Some(JOBLIB_WRAPPER.0)
+                    && c.name.as_deref() == Some(JOBLIB_WRAPPER.1)
+                {
+                    self.joblib_array(&state)?;
                 }
             }
             b'c' => {
@@ -715,6 +817,10 @@ impl<'a> Machine<'a> {
 /// Interprets one pickle starting at `data[0]`; `base` is its offset in the file (for
 /// reports).
 pub fn analyse(data: &[u8], base: u64) -> Result<Analysis, PickleError> {
+    analyse_nested(data, base, 0)
+}
+
+fn analyse_nested(data: &[u8], base: u64, nested: usize) -> Result<Analysis, PickleError> {
     let mut m = Machine {
         data,
         pos: 0,
@@ -724,6 +830,7 @@ pub fn analyse(data: &[u8], base: u64) -> Result<Analysis, PickleError> {
         memo: HashMap::new(),
         out: Analysis::default(),
         op_at: 0,
+        nested,
     };
     loop {
         if m.pos >= data.len() {

@@ -145,6 +145,24 @@ case("nested/release.tar.gz", tgz.getvalue(), "critical", "pickle.import", "syst
 # joblib-style zlib-compressed pickle.
 case("joblib/model.joblib", zlib.compress(evil), "critical", "pickle.import", "system")
 
+# Real joblib files: array bytes sit between pickle opcodes, object arrays are nested pickles.
+import joblib
+import numpy as np
+
+arrays = {"w": np.arange(1000, dtype="f4"), "names": np.array(["a", "bb"]),
+          "o": np.array([1, "a"], dtype=object), "i": np.zeros((3, 4), dtype="i8"),
+          "t": np.array(["2020-01-01"], dtype="M8[ns]")}
+for name, obj, worst, rule, text in [
+        ("joblib/arrays.joblib", arrays, "clean", None, None),
+        ("joblib/evil-after-arrays.joblib", {"w": np.arange(10.0), "x": Evil()}, "critical", "pickle.import", "system"),
+        ("joblib/evil-in-object-array.joblib", {"o": np.array([Evil()], dtype=object)}, "critical", "pickle.import", "system")]:
+    buf = io.BytesIO()
+    joblib.dump(obj, buf)
+    case(name, buf.getvalue(), worst, rule, text)
+buf = io.BytesIO()
+joblib.dump({"w": np.arange(10.0), "x": Evil()}, buf, compress=3)
+case("joblib/compressed.joblib", buf.getvalue(), "critical", "pickle.import", "system")
+
 # NumPy object array: the data after the header is a pickle.
 hdr = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
 hdr = hdr + " " * (63 - (10 + len(hdr)) % 64) + "\n"
