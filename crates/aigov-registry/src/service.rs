@@ -1551,13 +1551,7 @@ fn check_ai_bom(bytes: &[u8]) -> Result<String> {
                 "metadata.component is not a machine-learning-model",
             ));
         }
-        let root = model["properties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == "aigov:oms:root-digest")
-            .and_then(|p| p["value"].as_str())
-            .unwrap_or("no root digest");
+        let root = aigov_supply::bom::oms_root_digest(&v).unwrap_or("no root digest");
         return Ok(format!(
             "CycloneDX {spec} ML-BOM of {} {root}",
             model["name"].as_str().unwrap_or("?")

@@ -276,6 +276,31 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// Runs a client command against this server with the admin token.
+    fn cli(&self, args: &[&str]) -> Output {
+        bin()
+            .args(args)
+            .args(["--server", &self.url, "--token", &self.token])
+            .output()
+            .unwrap()
+    }
+
+    /// The id of a demo system, by name.
+    fn system_id(&self, name: &str) -> String {
+        let o = self.cli(&["system", "list", "--json"]);
+        let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -641,25 +666,8 @@ fn log_verify_proves_growth_and_catches_tampering() {
 #[test]
 fn cert_request_and_verify_against_the_registry() {
     let s = serve_demo();
-    let run_cli = |args: &[&str]| {
-        bin()
-            .args(args)
-            .args(["--server", &s.url, "--token", &s.token])
-            .output()
-            .unwrap()
-    };
-    let o = run_cli(&["system", "list", "--json"]);
-    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let id = |name: &str| {
-        all.as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == name)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let run_cli = |args: &[&str]| s.cli(args);
+    let id = |name: &str| s.system_id(name);
     let chatbot = id("Lingxi Chat");
     let out = s._dir.path().join("lingxi");
     let o = run_cli(&[
@@ -1118,25 +1126,8 @@ fn model_sign_verify_and_scan_through_the_cli() {
 #[test]
 fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
     let s = serve_demo();
-    let run_cli = |args: &[&str]| {
-        bin()
-            .args(args)
-            .args(["--server", &s.url, "--token", &s.token])
-            .output()
-            .unwrap()
-    };
-    let o = run_cli(&["system", "list", "--json"]);
-    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let id = |name: &str| {
-        all.as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == name)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let run_cli = |args: &[&str]| s.cli(args);
+    let id = |name: &str| s.system_id(name);
     let chatbot = id("Lingxi Chat");
     let d = s._dir.path();
     let out = d.join("lingxi");

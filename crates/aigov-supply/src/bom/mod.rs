@@ -738,13 +738,7 @@ fn facts(bom: &Value, which: &str) -> Result<Facts, BomError> {
         return Err(BomError::Input(format!("{which} is not a CycloneDX BOM")));
     }
     let model = &bom["metadata"]["component"];
-    let root = model["properties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == "aigov:oms:root-digest")
-        .and_then(|p| p["value"].as_str())
-        .map(|s| s.trim_start_matches("sha256:").to_string());
+    let root = oms_root_digest(bom).map(|s| s.trim_start_matches("sha256:").to_string());
     let mut files = std::collections::BTreeMap::new();
     let mut datasets = std::collections::BTreeSet::new();
     for c in bom["components"].as_array().into_iter().flatten() {
@@ -792,6 +786,15 @@ fn facts(bom: &Value, which: &str) -> Result<Facts, BomError> {
         licenses,
         base_models,
     })
+}
+
+/// The OMS root digest (`sha256:<hex>`) that an aigov CycloneDX ML-BOM records for its model.
+pub fn oms_root_digest(bom: &Value) -> Option<&str> {
+    bom["metadata"]["component"]["properties"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == "aigov:oms:root-digest")
+        .and_then(|p| p["value"].as_str())
 }
 
 /// Compares two CycloneDX ML-BOMs (before, after).

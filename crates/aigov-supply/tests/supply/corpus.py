@@ -172,6 +172,20 @@ hdr2 = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"
 hdr2 = hdr2 + " " * (63 - (10 + len(hdr2)) % 64) + "\n"
 case("numpy/floats.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr2)) + hdr2.encode() + struct.pack("<4f", 1, 2, 3, 4), "clean")
 
+# NumPy .npz (a zip of .npy members): an object array member hides the payload.
+buf = io.BytesIO()
+np.savez(buf, weights=np.arange(4.0), meta=np.array([Evil()], dtype=object))
+case("numpy/archive.npz", buf.getvalue(), "critical", "pickle.import", "system")
+buf = io.BytesIO()
+np.savez_compressed(buf, weights=np.arange(4.0))
+case("numpy/clean.npz", buf.getvalue(), "clean")
+
+# Keras 2 HDF5 file: the model configuration attribute names a Lambda layer.
+config = json.dumps({"class_name": "Sequential", "config": {"layers": [
+    {"class_name": "Lambda", "config": {"function": ["4wEAAAAA", None, None]}}]}})
+case("keras/model.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 64 + b"model_config" + config.encode() + b"\x00" * 64,
+     "critical", "keras.lambda", "Lambda")
+
 # Keras v3 archive with a Lambda layer.
 keras = io.BytesIO()
 with zipfile.ZipFile(keras, "w", zipfile.ZIP_DEFLATED) as z:

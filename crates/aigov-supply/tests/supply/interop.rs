@@ -72,6 +72,14 @@ fn manifests_match_the_reference_tool() {
     }
 }
 
+/// An EC key pair made by Python's `cryptography` (PKCS #8 private key, SPKI public key).
+fn py_keygen(dir: &Path, curve: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = dir.join(format!("{curve}.pem"));
+    let public = dir.join(format!("{curve}.pub"));
+    oms_py(&[os("keygen"), os(curve), key.as_os_str(), public.as_os_str()]);
+    (key, public)
+}
+
 fn python_verify(model: &Path, sig: &Path, mode: &[&OsStr]) -> std::process::Output {
     let mut cmd = venv().command();
     cmd.args(["-m", "model_signing", "verify"])
@@ -87,14 +95,7 @@ fn the_reference_tool_verifies_aigov_bundles() {
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("model");
     make_model(&model);
-    let p256_pem = tmp.path().join("p256.pem");
-    let p256_pub = tmp.path().join("p256.pub");
-    oms_py(&[
-        os("keygen"),
-        os("p256"),
-        p256_pem.as_os_str(),
-        p256_pub.as_os_str(),
-    ]);
+    let (p256_pem, p256_pub) = py_keygen(tmp.path(), "p256");
     let p256 = PrivateKey::from_pem(&std::fs::read(&p256_pem).unwrap()).unwrap();
     let p384 =
         PrivateKey::from_pem(&std::fs::read(keys_dir().join("signing-key.pem")).unwrap()).unwrap();
@@ -150,14 +151,7 @@ fn aigov_verifies_reference_tool_bundles() {
     let model = tmp.path().join("model");
     make_model(&model);
     let sig = tmp.path().join("model.sig");
-    let k256 = tmp.path().join("k256.pem");
-    let k256_pub = tmp.path().join("k256.pub");
-    oms_py(&[
-        os("keygen"),
-        os("p256"),
-        k256.as_os_str(),
-        k256_pub.as_os_str(),
-    ]);
+    let (k256, k256_pub) = py_keygen(tmp.path(), "p256");
     let key384 = keys_dir().join("signing-key.pem");
     let cert = keys_dir().join("signing-key-cert.pem");
     let int = keys_dir().join("int-ca-cert.pem");
