@@ -616,6 +616,7 @@ fn scan_cmd(a: ScanArgs) -> Result<()> {
         use rayon::prelude::*;
         files
             .par_iter()
+            .with_max_len(1)
             .map(|f| {
                 let r = scan::scan_file(f, &limits);
                 bar.inc(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));

@@ -210,8 +210,10 @@ impl Run<'_> {
             }
             let results: Vec<process::BatchOut> = self.pool.install(|| {
                 use rayon::prelude::*;
+                // One task per batch, so that threads share the round evenly.
                 batches
                     .par_iter()
+                    .with_max_len(1)
                     .map(|b| process::process(self, b, &inputs[b.file].name))
                     .collect()
             });

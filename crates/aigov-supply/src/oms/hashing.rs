@@ -30,6 +30,8 @@ pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitigno
 
 /// Bytes read at once from a file (per worker thread).
 const CHUNK: usize = 1 << 20;
+/// Files at least this large are memory-mapped for BLAKE3.
+const MMAP_MIN: u64 = 16 << 20;
 
 /// A content hash supported by the standard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -399,8 +401,11 @@ pub fn hash_files(
         Method::Shards(size) => format!("{}-sharded-{size}", algorithm.name()),
         Method::Files => algorithm.name().to_string(),
     };
+    // One task per unit: rayon's default splitting would leave large files queued behind
+    // each other on one thread.
     let resources = units
         .par_iter()
+        .with_max_len(1)
         .map(|u| {
             let value = hash_unit(u, algorithm, progress)?;
             let name = match u.end {
@@ -433,6 +438,13 @@ fn hash_unit(
         path: path.clone(),
         source,
     };
+    // BLAKE3 over a whole large file: memory-mapped and hashed on all threads, as b3sum does.
+    if algorithm == HashAlgorithm::Blake3 && u.end.is_none() && u.file.size >= MMAP_MIN {
+        let mut h = blake3::Hasher::new();
+        h.update_mmap_rayon(path).map_err(io)?;
+        progress(u.file.size);
+        return Ok(h.finalize().as_bytes().to_vec());
+    }
     let mut file = File::open(path).map_err(io)?;
     let mut hasher = algorithm.hasher();
     // BLAKE3 gets larger reads so that one file spreads over all threads.
