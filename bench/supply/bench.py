@@ -134,28 +134,34 @@ print(f"\naigov is {t_ps / t_ag:.1f}x faster than picklescan and {t_ms / t_ag:.1
 print(f"picklescan's own count: {scanned[0] if scanned else 'no summary (it stopped early)'}; aigov scans every file and archive member")
 
 
-def flagged(tool, path):
+def verdict(tool, path):
+    """What the tool's exit code says: flagged (1: findings), error (could not scan),
+    skipped (modelscan's 3: no supported file, nothing scanned), passed (0)."""
     if tool == "aigov":
-        _, out, code = run([aigov, "model", "scan", path, "--quiet", "--json"], ok=(0, 1, 2))
-        return code != 0
-    if tool == "picklescan":
-        _, out, code = run([os.path.join(bindir, "picklescan"), "-p", path], ok=(0, 1, 2))
-        return code != 0
-    _, out, code = run([os.path.join(bindir, "modelscan"), "-p", path], ok=(0, 1, 2, 3, 4))
-    return code != 0
+        cmd = [aigov, "model", "scan", path, "--quiet", "--json"]
+    elif tool == "picklescan":
+        cmd = [os.path.join(bindir, "picklescan"), "-p", path]
+    else:
+        cmd = [os.path.join(bindir, "modelscan"), "-p", path]
+    _, out, code = run(cmd, ok=(0, 1, 2, 3, 4))
+    if tool == "picklescan" and code == 0 and "Unhandled exception" in out:
+        return "error"
+    return {0: "passed", 1: "flagged", 3: "skipped"}.get(code, "error")
 
 
-print("\n| case | expected | aigov | picklescan | modelscan |\n| --- | --- | --- | --- | --- |")
+print("\nVerdicts from exit codes; a hostile or broken file is handled right when it is flagged or")
+print("reported as an error, a benign one when it passes.\n")
+print("| case | expected | aigov | picklescan | modelscan |\n| --- | --- | --- | --- | --- |")
 missed = {"aigov": 0, "picklescan": 0, "modelscan": 0}
 for c in cases:
     path = os.path.join(corpus, "cases", c["file"])
     bad = c["worst"] != "clean"
     cells = []
     for tool in ("aigov", "picklescan", "modelscan"):
-        f = flagged(tool, path)
-        right = f == bad
+        v = verdict(tool, path)
+        right = v in ("flagged", "error") if bad else v == "passed"
         if not right:
             missed[tool] += 1
-        cells.append(("flagged" if f else "passed") + ("" if right else " ✗"))
+        cells.append(v + ("" if right else " ✗"))
     print(f"| {c['file']} | {'flag' if bad else 'pass'} | " + " | ".join(cells) + " |")
 print(f"\nWrong verdicts: aigov {missed['aigov']}, picklescan {missed['picklescan']}, modelscan {missed['modelscan']} (of {len(cases)})")

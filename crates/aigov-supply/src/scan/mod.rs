@@ -2,7 +2,7 @@
 //!
 //! Formats are recognised by their bytes, never by their names: raw pickles (protocols 0–5),
 //! legacy PyTorch files (a magic-number pickle followed by more pickles), zip archives
-//! (PyTorch checkpoints, `.keras`, `.npz`, plain zips), tar, gzip and zlib streams (joblib),
+//! (PyTorch checkpoints, `.keras`, `.npz`, plain zips), tar, 7z, gzip and zlib streams (joblib),
 //! NumPy `.npy` (object arrays are pickles), HDF5 (Keras `.h5`), safetensors and GGUF. Archives
 //! are scanned recursively with limits on depth and expanded size.
 //!
@@ -251,6 +251,9 @@ pub fn scan_file(path: &Path, limits: &Limits) -> Vec<FileReport> {
         if format == Format::Zip {
             f.rewind()?;
             scan_zip(&name, f, len, 0, &mut ctx);
+        } else if format == Format::SevenZip {
+            f.rewind()?;
+            scan_7z(&name, f, len, 0, &mut ctx);
         } else {
             scan_stream(&name, &mut f, len, &head, format, 0, &mut ctx);
         }
@@ -490,12 +493,12 @@ fn scan_stream(
             }
         }
         Format::SevenZip => {
-            rep.add(
-                Severity::Medium,
-                "archive.unsupported",
-                "7-Zip archive: its members cannot be scanned here; extract and scan them",
-            );
-            ctx.out.push(rep);
+            if let Some(data) = whole(r, &mut rep, ctx.limits.max_read) {
+                let n = data.len() as u64;
+                scan_7z(name, std::io::Cursor::new(data), n, depth, ctx);
+            } else {
+                ctx.out.push(rep);
+            }
         }
         Format::Unknown => {
             if has_model_extension(name) {
@@ -638,6 +641,61 @@ fn scan_zip<R: Read + Seek>(name: &str, r: R, len: u64, depth: usize, ctx: &mut 
         if counted.count > budget {
             mark_bomb(&mut ctx.out, before, &member);
         }
+    }
+}
+
+/// Decoder memory allowed for a 7z archive (dictionaries, headers), in KiB.
+const SEVENZ_MEMORY_KB: usize = 256 * 1024;
+
+fn scan_7z<R: Read + Seek>(name: &str, r: R, len: u64, depth: usize, ctx: &mut Ctx<'_>) {
+    use sevenz_rust2::{ArchiveReader, EntryDecision, Password};
+    let mut rep = FileReport::new(name, "7z", len);
+    let mut ar = match ArchiveReader::new_with_memory_limit(r, Password::empty(), SEVENZ_MEMORY_KB)
+    {
+        Ok(a) => a,
+        Err(e) => {
+            rep.add(
+                Severity::High,
+                "archive.malformed",
+                format!("7z archive cannot be read: {e}"),
+            );
+            ctx.out.push(rep);
+            return;
+        }
+    };
+    ar.set_thread_count(1);
+    ctx.out.push(rep);
+    let at = ctx.out.len() - 1;
+    let result = ar.for_each_entries_with_decision(|entry, reader| {
+        if entry.is_directory() || !entry.has_stream() {
+            return Ok(EntryDecision::Continue);
+        }
+        let member = format!("{name}!/{}", entry.name());
+        let size = entry.size();
+        // Declared sizes are checked by the decoder: a lie is a decoding error.
+        if ctx.expanded.saturating_add(size) > ctx.limits.max_expanded {
+            ctx.out[at].add(
+                Severity::High,
+                "archive.bomb",
+                format!("{member} would expand beyond the scan limit (possible decompression bomb); the rest is not expanded"),
+            );
+            return Ok(EntryDecision::Stop);
+        }
+        ctx.expanded += size;
+        let mut head = Vec::new();
+        (&mut *reader).take(HEAD as u64).read_to_end(&mut head)?;
+        let format = detect(&head, size);
+        if format != Format::Unknown || has_model_extension(&member) {
+            scan_stream(&member, reader, size, &head, format, depth + 1, ctx);
+        }
+        Ok(EntryDecision::Continue)
+    });
+    if let Err(e) = result {
+        ctx.out[at].add(
+            Severity::High,
+            "archive.malformed",
+            format!("7z archive cannot be decoded: {e}"),
+        );
     }
 }
 

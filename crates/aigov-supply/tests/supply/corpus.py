@@ -142,6 +142,19 @@ with tarfile.open(fileobj=tgz, mode="w:gz") as t:
     t.addfile(info, io.BytesIO(inner.getvalue()))
 case("nested/release.tar.gz", tgz.getvalue(), "critical", "pickle.import", "system")
 
+# A 7z archive (LZMA2) with a payload beside a benign checkpoint.
+import py7zr
+
+buf = io.BytesIO()
+with py7zr.SevenZipFile(buf, "w") as z:
+    z.writestr(torch_zip(benign), "release/pytorch_model.pt")
+    z.writestr(evil, "release/extra/optimizer.bin")
+case("nested/release.7z", buf.getvalue(), "critical", "pickle.import", "system")
+buf = io.BytesIO()
+with py7zr.SevenZipFile(buf, "w") as z:
+    z.writestr(torch_zip(benign), "pytorch_model.pt")
+case("nested/clean.7z", buf.getvalue(), "clean")
+
 # joblib-style zlib-compressed pickle.
 case("joblib/model.joblib", zlib.compress(evil), "critical", "pickle.import", "system")
 
@@ -239,7 +252,7 @@ case("broken/truncated.pkl", benign[: len(benign) // 2], "high", "pickle.malform
 case("broken/hostile-length.pkl", b"\x80\x04\x8d" + struct.pack("<Q", 2**62) + b"abc", "high", "pickle.malformed", "declares")
 case("broken/deep.pkl", b"\x80\x02" + b"(" * 200000 + b"t" * 199999 + b".", "clean")
 case("broken/model.bin", os.urandom(4096), "medium", "scan.unrecognised", "cannot be checked")
-case("broken/archive.7z", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 64, "medium", "archive.unsupported", "7-Zip")
+case("broken/archive.7z", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 64, "high", "archive.malformed", "7z")
 case("broken/bad.zip", b"PK\x03\x04" + b"\x00" * 40, "high", "archive.malformed", None)
 
 print(json.dumps(cases))
