@@ -164,8 +164,12 @@ impl BatchReader {
         let offset = self.offset;
         let mut too_long = Vec::new();
         let mut records = 0u64;
-        if let Err(e) = self.fill(opts, &mut data, &mut too_long, &mut records) {
+        let mut complete = 0usize;
+        if let Err(e) = self.fill(opts, &mut data, &mut too_long, &mut records, &mut complete) {
             self.done = true;
+            // The record the read failed in is incomplete: it is not scanned (the error says
+            // where reading stopped), whatever the decompressor had returned of it.
+            data.truncate(complete);
             if data.is_empty() && too_long.is_empty() {
                 return Err(e);
             }
@@ -193,8 +197,10 @@ impl BatchReader {
         data: &mut Vec<u8>,
         too_long: &mut Vec<(u64, usize)>,
         records: &mut u64,
+        complete: &mut usize,
     ) -> io::Result<()> {
         let target = opts.batch_bytes.max(1);
+        *complete = data.len();
         match self.format {
             Format::Text => {
                 // Whole lines up to the target; a line longer than the target plus
@@ -207,6 +213,7 @@ impl BatchReader {
                     }
                     if data.last() == Some(&b'\n') {
                         *records += 1;
+                        *complete = data.len();
                     } else if !self.at_eof()? {
                         // Cut: carry the tail of an incomplete UTF-8 character.
                         let keep = utf8_cut(data);
@@ -225,7 +232,7 @@ impl BatchReader {
                 'records: while data.len() < target {
                     let start = data.len();
                     let mut sp = RecordSplitter::new(delim);
-                    let mut complete = false;
+                    let mut complete_record = false;
                     loop {
                         let cap = (opts.max_record + 1)
                             .saturating_sub(data.len() - start)
@@ -246,7 +253,7 @@ impl BatchReader {
                         }
                         let line_start = data.len() - n;
                         if self.format == Format::Jsonl || sp.feed(&data[line_start..]).is_some() {
-                            complete = true;
+                            complete_record = true;
                             break;
                         }
                         if !newline {
@@ -259,7 +266,8 @@ impl BatchReader {
                     }
                     *records += 1;
                     self.next_record += 1;
-                    if !complete {
+                    *complete = data.len();
+                    if !complete_record {
                         // End of input inside a quoted field: keep the record; the field
                         // splitter reports it.
                         self.done = true;
