@@ -5,8 +5,6 @@ use serde_json::{Map, Value};
 
 /// Largest front matter read (bytes).
 const MAX_FRONT_MATTER: usize = 256 * 1024;
-/// Most YAML aliases accepted (each one copies a subtree when loaded).
-const MAX_ALIASES: usize = 64;
 
 /// One evaluation result from `model-index`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -137,23 +135,92 @@ fn split(readme: &str) -> (Option<&str>, &str) {
     (None, t)
 }
 
-struct AliasCounter(usize);
+/// Measures a YAML document with the event parser, which neither expands aliases nor
+/// recurses: the nesting depth and the number of nodes the loader would build (each alias
+/// copies its anchor's whole subtree).
+#[derive(Default)]
+struct Measure {
+    depth: usize,
+    max_depth: usize,
+    /// Nodes counted in each open collection (the outermost first).
+    open: Vec<(usize, u64)>,
+    /// Node count of each anchored subtree, by anchor id.
+    anchors: std::collections::HashMap<usize, u64>,
+    nodes: u64,
+}
 
-impl yaml_rust2::parser::EventReceiver for AliasCounter {
-    fn on_event(&mut self, ev: yaml_rust2::Event) {
-        if matches!(ev, yaml_rust2::Event::Alias(_)) {
-            self.0 += 1;
+impl Measure {
+    fn add(&mut self, n: u64) {
+        self.nodes = self.nodes.saturating_add(n);
+        if let Some(top) = self.open.last_mut() {
+            top.1 = top.1.saturating_add(n);
         }
     }
 }
 
-/// Counts aliases with the event parser, which does not expand them.
-fn count_aliases(yaml: &str) -> Result<usize, CardError> {
-    let mut n = AliasCounter(0);
+impl yaml_rust2::parser::EventReceiver for Measure {
+    fn on_event(&mut self, ev: yaml_rust2::Event) {
+        use yaml_rust2::Event;
+        match ev {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                self.depth += 1;
+                self.max_depth = self.max_depth.max(self.depth);
+                self.open.push((anchor, 1));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.depth = self.depth.saturating_sub(1);
+                if let Some((anchor, n)) = self.open.pop() {
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, n);
+                    }
+                    self.nodes = self.nodes.saturating_add(1);
+                    self.add_to_parent(n);
+                }
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor > 0 {
+                    self.anchors.insert(anchor, 1);
+                }
+                self.add(1);
+            }
+            Event::Alias(id) => {
+                let n = self.anchors.get(&id).copied().unwrap_or(1);
+                self.add(n);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Measure {
+    fn add_to_parent(&mut self, n: u64) {
+        if let Some(top) = self.open.last_mut() {
+            top.1 = top.1.saturating_add(n);
+        }
+    }
+}
+
+/// Deepest nesting accepted in front matter.
+const MAX_DEPTH: usize = 64;
+/// Most nodes the loaded front matter may have (aliases counted expanded).
+const MAX_NODES: u64 = 200_000;
+
+fn check_yaml(yaml: &str) -> Result<(), CardError> {
+    let mut m = Measure::default();
     yaml_rust2::parser::Parser::new_from_str(yaml)
-        .load(&mut n, true)
+        .load(&mut m, true)
         .map_err(|e| CardError(format!("front matter is not YAML: {e}")))?;
-    Ok(n.0)
+    if m.max_depth > MAX_DEPTH {
+        return Err(CardError(format!(
+            "front matter nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    if m.nodes > MAX_NODES {
+        return Err(CardError(format!(
+            "front matter expands to more than {MAX_NODES} nodes (YAML aliases)"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads a model card from the text of `README.md`. A README without front matter gives a
@@ -167,11 +234,7 @@ pub fn parse(readme: &str) -> Result<ModelCard, CardError> {
                 "front matter is larger than {MAX_FRONT_MATTER} bytes"
             )));
         }
-        if count_aliases(yaml)? > MAX_ALIASES {
-            return Err(CardError(format!(
-                "front matter uses more than {MAX_ALIASES} YAML aliases"
-            )));
-        }
+        check_yaml(yaml)?;
         let docs = yaml_rust2::YamlLoader::load_from_str(yaml)
             .map_err(|e| CardError(format!("front matter is not YAML: {e}")))?;
         let v = docs.first().map(yaml_to_json).unwrap_or(Value::Null);
@@ -428,12 +491,21 @@ mod tests {
 
     #[test]
     fn hostile_yaml_is_refused() {
-        let mut y = String::from("---\na: &a [x, x, x, x, x, x, x, x, x]\n");
-        for i in 0..70 {
-            y.push_str(&format!("b{i}: [*a, *a]\n"));
+        // Doubling anchors: few aliases, exponential expansion.
+        let mut y = String::from("---\na0: &a0 [x, x]\n");
+        for i in 1..40 {
+            y.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
         }
         y.push_str("---\n");
-        assert!(parse(&y).unwrap_err().0.contains("aliases"));
+        assert!(parse(&y).unwrap_err().0.contains("expands"));
+        // Deep block nesting.
+        let mut y = String::from("---\na:\n");
+        for i in 0..200 {
+            y.push_str(&" ".repeat(2 * i + 2));
+            y.push_str("- \n");
+        }
+        y.push_str("---\n");
+        assert!(parse(&y).is_err());
         assert!(parse("---\n[unclosed\n---\n").is_err());
         assert_eq!(
             parse("no front matter").unwrap().description.as_deref(),

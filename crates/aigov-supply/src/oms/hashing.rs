@@ -30,6 +30,8 @@ pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitigno
 
 /// Bytes read at once from a file (per worker thread).
 const CHUNK: usize = 1 << 20;
+/// Most files or shards in one manifest (a hostile signature could ask for 1-byte shards).
+pub const MAX_UNITS: usize = 1 << 22;
 /// Files at least this large are memory-mapped for BLAKE3.
 const MMAP_MIN: u64 = 16 << 20;
 
@@ -218,6 +220,9 @@ pub enum HashError {
     /// The shard size is zero.
     #[error("shard size must be at least 1 byte")]
     ZeroShard,
+    /// The shard size would cut the model into more pieces than the hasher accepts.
+    #[error("shard size {0} cuts the model into more than {MAX_UNITS} shards")]
+    TooManyShards(u64),
 }
 
 /// One file of the model found by the walk.
@@ -381,6 +386,9 @@ pub fn hash_files(
             }),
             Method::Shards(0) => return Err(HashError::ZeroShard),
             Method::Shards(size) => {
+                if units.len() as u64 + file.size.div_ceil(size) > MAX_UNITS as u64 {
+                    return Err(HashError::TooManyShards(size));
+                }
                 let mut start = 0;
                 while start < file.size {
                     let end = start.saturating_add(size).min(file.size);

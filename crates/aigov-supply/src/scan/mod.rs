@@ -455,7 +455,7 @@ fn scan_stream(
             } else {
                 Box::new(flate2::read::ZlibDecoder::new(chained))
             };
-            let inner_name = format!("{name}!/");
+            let inner_name = format!("{name}!/{}", decompressed_name(name));
             let mut inner_head = Vec::new();
             match (&mut dec).take(HEAD as u64).read_to_end(&mut inner_head) {
                 Ok(_) => {
@@ -511,6 +511,20 @@ fn scan_stream(
             ctx.out.push(rep);
         }
     }
+}
+
+/// The name of what a compressed file holds: its base name without the compression
+/// extension (`model.pkl.gz` holds `model.pkl`; a joblib file keeps its name), so that the
+/// inner stream is judged by the name it will be loaded under.
+fn decompressed_name(name: &str) -> &str {
+    let base = name.rsplit(['/', '!']).next().unwrap_or(name);
+    for ext in [".gz", ".gzip", ".tgz", ".z", ".zz"] {
+        if base.len() > ext.len() && base.to_ascii_lowercase().ends_with(ext) {
+            let stem = &base[..base.len() - ext.len()];
+            return if ext == ".tgz" { "archive.tar" } else { stem };
+        }
+    }
+    base
 }
 
 fn mark_bomb(out: &mut [FileReport], from: usize, name: &str) {
@@ -702,7 +716,9 @@ fn scan_7z<R: Read + Seek>(name: &str, r: R, len: u64, depth: usize, ctx: &mut C
 fn scan_tar(name: &str, r: &mut dyn Read, head: &[u8], depth: usize, ctx: &mut Ctx<'_>) {
     let at = ctx.out.len() - 1;
     let mut ar = tar::Archive::new(head.chain(r));
-    let entries = match ar.entries() {
+    // Raw entries: the tar crate would read GNU long names and PAX headers whole, at sizes
+    // the archive declares; they are skipped here (members keep their 100-byte names).
+    let entries = match ar.entries().map(|e| e.raw(true)) {
         Ok(e) => e,
         Err(e) => {
             ctx.out[at].add(
@@ -800,6 +816,11 @@ fn scan_pickles(data: &[u8], rep: &mut FileReport) {
 }
 
 fn report_analysis(a: &pickle::Analysis, rep: &mut FileReport) {
+    let calls: std::collections::HashMap<&pickle::Callable, &pickle::Call> = a
+        .calls
+        .iter()
+        .filter_map(|k| k.callable.as_ref().map(|c| (c, k)))
+        .collect();
     for imp in &a.imports {
         let c = &imp.callable;
         let qualified = c.qualified();
@@ -823,13 +844,12 @@ fn report_analysis(a: &pickle::Analysis, rep: &mut FileReport) {
             }
             continue;
         }
-        let calls: Vec<&pickle::Call> = a
-            .calls
-            .iter()
-            .filter(|k| k.callable.as_ref() == Some(c))
-            .collect();
+        let first_call = calls.get(c);
         let mut message = format!("imports `{qualified}` ({why})");
-        if let Some(k) = calls.first() {
+        if imp.count > 1 {
+            message.push_str(&format!(", {} times", imp.count));
+        }
+        if let Some(k) = first_call {
             message.push_str(&format!("; called by {} with {}", k.op, k.args));
         }
         rep.findings.push(Finding {
@@ -873,14 +893,12 @@ fn scan_npy(data: &[u8], rep: &mut FileReport) {
         return;
     }
     let header = String::from_utf8_lossy(&data[start..end as usize]);
-    let descr = header
-        .split("'descr':")
-        .nth(1)
-        .map(|s| s.trim_start())
-        .unwrap_or("");
-    let object = descr.starts_with("'|O'")
-        || descr.starts_with("'O'")
-        || descr.starts_with('[') && descr.contains("'O'");
+    // Any object type code in the dtype (plain or a field of a structured dtype) means the
+    // data is a pickle: `'O'`, `'|O'`, `'<O'`, `"O"`, `object`.
+    let object = header.contains("object")
+        || ["'O", "\"O", "|O", "<O", ">O", "=O"]
+            .iter()
+            .any(|p| header.contains(p));
     if object {
         rep.add(
             Severity::Medium,
@@ -891,24 +909,39 @@ fn scan_npy(data: &[u8], rep: &mut FileReport) {
     }
 }
 
+/// Counts `"class_name": "Lambda"` pairs in JSON text, whatever the spacing and escapes:
+/// each `"class_name"` key is followed by its value, read as a JSON string.
+fn lambda_layers(text: &str) -> usize {
+    let mut n = 0;
+    for (i, _) in text.match_indices("\"class_name\"") {
+        let rest = text[i + 12..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
+        let mut it = serde_json::Deserializer::from_str(rest.trim_start()).into_iter::<String>();
+        if let Some(Ok(v)) = it.next()
+            && v == "Lambda"
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
 fn scan_keras_config(data: &[u8], rep: &mut FileReport, where_: &str) {
     let text = String::from_utf8_lossy(data);
-    let lambdas = text.matches("\"class_name\": \"Lambda\"").count()
-        + text.matches("\"class_name\":\"Lambda\"").count();
+    let lambdas = lambda_layers(&text);
     if lambdas > 0 {
         rep.add(
             Severity::Critical,
             "keras.lambda",
             format!("{lambdas} Lambda layer(s) in the {where_}: loading deserialises and runs their Python code (unless safe_mode)"),
         );
-    }
-    for marker in ["\"module\": \"builtins\"", "\"function_type\": \"lambda\""] {
-        if text.contains(marker) && lambdas == 0 {
-            rep.add(
-                Severity::High,
-                "keras.function",
-                format!("{where_} refers to Python functions (`{marker}`)"),
-            );
-        }
+    } else if text.contains("\"function_type\"") || text.contains("\"__lambda__\"") {
+        rep.add(
+            Severity::High,
+            "keras.function",
+            format!("{where_} refers to serialised Python functions"),
+        );
     }
 }

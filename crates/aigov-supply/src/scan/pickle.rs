@@ -22,6 +22,8 @@ const MAX_KEEP: usize = 1024;
 /// Items kept in a tuple, list or dict (keys and values), for previews and for the joblib
 /// array headers (six key/value pairs).
 const MAX_ITEMS: usize = 16;
+/// Most distinct callables recorded (imports, first calls).
+const MAX_DISTINCT: usize = 100_000;
 /// Deepest nesting of pickles inside pickles (joblib object arrays).
 const MAX_NESTED: usize = 8;
 /// The joblib class whose `BUILD` is followed by raw array bytes.
@@ -114,19 +116,24 @@ impl Value {
     /// so that hostile nesting cannot build (or recursively drop) deep structures.
     fn depth(&self) -> usize {
         match self {
-            Value::Container { items, .. } => 1 + items.iter().map(Value::depth).max().unwrap_or(0),
+            Value::Container { items, .. } | Value::Object(_, items) => {
+                1 + items.iter().map(Value::depth).max().unwrap_or(0)
+            }
             _ => 0,
         }
     }
 
+    /// Keeps kept values shallow: hostile nesting (of containers or of call results fed to
+    /// other calls) can neither grow deep structures nor overflow the stack when they are
+    /// dropped.
     fn flatten_deep(&mut self) {
-        if let Value::Container { kind, items } = self
-            && items.iter().any(|v| v.depth() >= 3)
-        {
-            *self = Value::Container {
-                kind,
-                items: Rc::new(Vec::new()),
-            };
+        match self {
+            Value::Container { items, .. } | Value::Object(_, items)
+                if items.iter().any(|v| v.depth() >= 3) =>
+            {
+                *items = Rc::new(Vec::new());
+            }
+            _ => {}
         }
     }
 
@@ -142,7 +149,7 @@ impl Value {
 }
 
 /// A callable a pickle imports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Callable {
     /// Module (`None` when it could not be resolved).
     pub module: Option<String>,
@@ -177,12 +184,14 @@ pub enum ImportOp {
 /// An import seen in the pickle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
-    /// Byte offset of the opcode.
+    /// Byte offset of the first import of this callable.
     pub offset: u64,
     /// The opcode.
     pub op: ImportOp,
     /// The callable.
     pub callable: Callable,
+    /// How many times the pickle imports it.
+    pub count: u64,
 }
 
 /// A call or construction site.
@@ -201,10 +210,12 @@ pub struct Call {
 /// What one pickle (up to its `STOP`) contains.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
-    /// Every import, in order.
+    /// Every distinct callable imported, in order of first import.
     pub imports: Vec<Import>,
-    /// Every call site, in order.
+    /// The first call site of each callable, in order.
     pub calls: Vec<Call>,
+    /// Call sites not kept in `calls` (later calls, unknown callees).
+    pub call_count: u64,
     /// Highest protocol declared.
     pub protocol: u8,
     /// Bytes consumed, `STOP` included.
@@ -223,6 +234,8 @@ pub struct PickleError {
     pub offset: u64,
     /// What is wrong.
     pub message: String,
+    /// Whether the data ran out (truncated input, or a length beyond the bytes present).
+    pub truncated: bool,
 }
 
 struct Machine<'a> {
@@ -235,6 +248,8 @@ struct Machine<'a> {
     out: Analysis,
     op_at: usize,
     nested: usize,
+    import_index: HashMap<Callable, usize>,
+    called: std::collections::HashSet<Callable>,
 }
 
 type R<T> = Result<T, PickleError>;
@@ -244,13 +259,22 @@ impl<'a> Machine<'a> {
         Err(PickleError {
             offset: self.base + self.op_at as u64,
             message: message.into(),
+            truncated: false,
+        })
+    }
+
+    fn fail_short<T>(&self, message: impl Into<String>) -> R<T> {
+        Err(PickleError {
+            offset: self.base + self.op_at as u64,
+            message: message.into(),
+            truncated: true,
         })
     }
 
     fn take(&mut self, n: u64) -> R<&'a [u8]> {
         let rest = self.data.len() - self.pos;
         if n > rest as u64 {
-            return self.fail(format!(
+            return self.fail_short(format!(
                 "declares {n} bytes but only {rest} remain (truncated or hostile length)"
             ));
         }
@@ -280,7 +304,7 @@ impl<'a> Machine<'a> {
                 self.pos += i + 1;
                 Ok(&rest[..i])
             }
-            None => self.fail("a line argument has no newline (truncated)"),
+            None => self.fail_short("a line argument has no newline (truncated)"),
         }
     }
 
@@ -330,11 +354,24 @@ impl<'a> Machine<'a> {
             module: module.map(|m| m.to_string()),
             name: name.map(|n| n.to_string()),
         });
-        self.out.imports.push(Import {
-            offset: self.base + self.op_at as u64,
-            op,
-            callable: (*callable).clone(),
-        });
+        match self.import_index.get(callable.as_ref()) {
+            Some(&i) => self.out.imports[i].count += 1,
+            None if self.import_index.len() >= MAX_DISTINCT => {
+                return self.fail(format!(
+                    "imports more than {MAX_DISTINCT} distinct callables; not analysed further"
+                ));
+            }
+            None => {
+                self.import_index
+                    .insert((*callable).clone(), self.out.imports.len());
+                self.out.imports.push(Import {
+                    offset: self.base + self.op_at as u64,
+                    op,
+                    callable: (*callable).clone(),
+                    count: 1,
+                });
+            }
+        }
         if op != ImportOp::Inst {
             self.push(Value::Global(callable))?;
         }
@@ -346,12 +383,19 @@ impl<'a> Machine<'a> {
             Value::Global(c) | Value::Object(c, _) => Some((**c).clone()),
             _ => None,
         };
-        self.out.calls.push(Call {
-            offset: self.base + self.op_at as u64,
-            op,
-            callable: callable.clone(),
-            args: args.render(),
-        });
+        // The first call of each callable is kept (with its arguments); later ones are counted.
+        match &callable {
+            Some(c) if !self.called.contains(c) && self.called.len() < MAX_DISTINCT => {
+                self.called.insert(c.clone());
+                self.out.calls.push(Call {
+                    offset: self.base + self.op_at as u64,
+                    op,
+                    callable: callable.clone(),
+                    args: args.render(),
+                });
+            }
+            _ => self.out.call_count += 1,
+        }
         match callable {
             Some(c) => {
                 let mut kept = match args {
@@ -422,13 +466,20 @@ impl<'a> Machine<'a> {
         let Value::Container { items, .. } = state else {
             return self.fail("joblib array header is not a dict");
         };
+        if items.len() >= MAX_ITEMS {
+            return self.fail("joblib array header has more keys than the scanner keeps");
+        }
         let mut shape = None;
         let mut dtype = None;
         let mut aligned = false;
+        let mut seen = std::collections::HashSet::new();
         for kv in items.chunks(2) {
             let [Value::Str { text: k, .. }, v] = kv else {
                 continue;
             };
+            if !seen.insert(k.clone()) {
+                return self.fail(format!("joblib array header repeats the key `{k}`"));
+            }
             match (k.as_ref(), v) {
                 ("shape", Value::Container { items, .. }) if items.len() < MAX_ITEMS => {
                     shape = items
@@ -470,9 +521,38 @@ impl<'a> Machine<'a> {
                 self.nested + 1,
             )?;
             self.pos += inner.length as usize;
-            self.out.imports.extend(inner.imports);
-            self.out.calls.extend(inner.calls);
+            for imp in inner.imports {
+                match self.import_index.get(&imp.callable) {
+                    Some(&i) => self.out.imports[i].count += imp.count,
+                    None => {
+                        self.import_index
+                            .insert(imp.callable.clone(), self.out.imports.len());
+                        self.out.imports.push(imp);
+                    }
+                }
+            }
+            for call in inner.calls {
+                if let Some(c) = &call.callable
+                    && self.called.insert(c.clone())
+                {
+                    self.out.calls.push(call);
+                } else {
+                    self.out.call_count += 1;
+                }
+            }
+            self.out.call_count += inner.call_count;
             return Ok(());
+        }
+        // Only NumPy's canonical one-letter codes (as `dtype.__reduce__` writes them) are
+        // skipped; anything else (structured `V` dtypes, which may hold objects, or names
+        // like `float64`) could make the scanner lose its place.
+        if !matches!(
+            kind.as_str(),
+            "b" | "i" | "u" | "f" | "c" | "M" | "m" | "S" | "U"
+        ) {
+            return self.fail(format!(
+                "joblib array dtype `{dtype}` cannot be sized safely (structured or non-canonical)"
+            ));
         }
         let Ok(size) = digits.parse::<u64>() else {
             return self.fail(format!("joblib array dtype `{dtype}` has no item size"));
@@ -831,11 +911,13 @@ fn analyse_nested(data: &[u8], base: u64, nested: usize) -> Result<Analysis, Pic
         out: Analysis::default(),
         op_at: 0,
         nested,
+        import_index: HashMap::new(),
+        called: std::collections::HashSet::new(),
     };
     loop {
         if m.pos >= data.len() {
             m.op_at = m.pos;
-            return m.fail("ends without a STOP opcode (truncated)");
+            return m.fail_short("ends without a STOP opcode (truncated)");
         }
         if m.step()? {
             m.out.length = m.pos as u64;
@@ -845,61 +927,23 @@ fn analyse_nested(data: &[u8], base: u64, nested: usize) -> Result<Analysis, Pic
     }
 }
 
-/// Whether `data` starts like a pickle: a `PROTO` opcode with a known protocol, or a
-/// protocol 0/1 pickle that interprets cleanly up to its `STOP`.
+/// Whether a byte is a pickle opcode (protocols 0–5).
+fn is_opcode(b: u8) -> bool {
+    matches!(b, 0x80..=0x98) || b"(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu})]G".contains(&b)
+}
+
+/// Whether `data` starts like a pickle: a `PROTO` opcode with a known protocol followed by an
+/// opcode, or opcodes that interpret cleanly up to a `STOP` or up to the end of `data` (a
+/// pickle longer than the bytes looked at).
 pub fn looks_like_pickle(data: &[u8]) -> bool {
     match data {
-        [0x80, p, next, ..] if *p <= 5 => {
-            // The opcode after PROTO must be a known one.
-            matches!(
-                next,
-                0x95 | b'('
-                    | b'c'
-                    | b'}'
-                    | b']'
-                    | b')'
-                    | b'N'
-                    | b'K'
-                    | b'J'
-                    | b'M'
-                    | b'X'
-                    | b'U'
-                    | b'C'
-                    | b'B'
-                    | b'T'
-                    | 0x8c
-                    | 0x8a
-                    | b'G'
-                    | 0x88
-                    | 0x89
-                    | b'.'
-                    | 0x93
-                    | b'q'
-                    | 0x94
-                    | 0x85
-                    | 0x86
-                    | 0x87
-                    | 0x8f
-                    | b'l'
-                    | b'd'
-                    | b't'
-                    | b'V'
-                    | b'S'
-                    | b'I'
-                    | b'L'
-                    | b'F'
-                    | b'P'
-                    | b'i'
-                    | b'\x82'
-                    | b'\x83'
-                    | b'\x84'
-                    | b'\x8d'
-                    | b'\x8e'
-            )
-        }
-        [first, ..] if b"(cl]}dNSVIi".contains(first) => {
+        [0x80, p, next, ..] => *p <= 5 && is_opcode(*next),
+        [first, ..] if is_opcode(*first) => {
             let probe = &data[..data.len().min(1 << 20)];
-            analyse(probe, 0).is_ok_and(|a| !a.imports.is_empty() || a.length >= 4)
+            match analyse(probe, 0) {
+                Ok(a) => !a.imports.is_empty() || a.length >= 4,
+                Err(e) => e.truncated && e.offset >= 4,
+            }
         }
         _ => false,
     }

@@ -180,10 +180,27 @@ impl<'a> Cursor<'a> {
         ))
     }
 
+    fn skip_string(&mut self, what: &str) -> Result<(), String> {
+        let n = self.u64(what)?;
+        self.take(n, what).map(|_| ())
+    }
+
     fn string(&mut self, what: &str) -> Result<String, String> {
         let n = self.u64(what)?;
         Ok(String::from_utf8_lossy(self.take(n, what)?).into_owned())
     }
+}
+
+/// A key as shown in messages (keys can be megabytes long in hostile files).
+fn clip_key(key: &str) -> String {
+    if key.len() <= 80 {
+        return key.to_string();
+    }
+    let mut end = 80;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &key[..end])
 }
 
 /// GGUF value types with a fixed size.
@@ -315,8 +332,9 @@ fn gguf_inner(head: &[u8], file_len: u64, r: &mut HeaderReport) -> Result<(), St
                         c.take(bytes, &format!("array `{key}`"))?;
                     }
                     (8, None) => {
+                        let what = format!("array `{}`", clip_key(&key));
                         for _ in 0..n {
-                            c.string(&format!("array `{key}`"))?;
+                            c.skip_string(&what)?;
                         }
                     }
                     _ => return Err(format!("array `{key}` has unsupported item type {et}")),

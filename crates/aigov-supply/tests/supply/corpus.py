@@ -185,6 +185,25 @@ hdr2 = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"
 hdr2 = hdr2 + " " * (63 - (10 + len(hdr2)) % 64) + "\n"
 case("numpy/floats.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr2)) + hdr2.encode() + struct.pack("<4f", 1, 2, 3, 4), "clean")
 
+# Structured dtypes with object fields: joblib writes a nested pickle, .npy a pickle body.
+buf = io.BytesIO()
+joblib.dump({"s": np.array([(Evil(),)], dtype=[("a", "O")])}, buf)
+case("joblib/structured-object.joblib", buf.getvalue(), "high", "pickle.malformed", "structured")
+buf = io.BytesIO()
+np.save(buf, np.array([(Evil(),)], dtype=[("a", "O")]), allow_pickle=True)
+case("numpy/structured-object.npy", buf.getvalue(), "critical", "pickle.import", "system")
+
+# A gzip-compressed protocol-1 pickle without PROTO, judged by the name it decompresses to.
+case("raw/model.pkl.gz", gzip.compress(pickle.dumps(Evil(), protocol=1)), "critical", "pickle.import", "system")
+
+# A GNU tar with a long member name (the name header is skipped, the member still scanned).
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+    info = tarfile.TarInfo("release/" + "very-long-folder-name/" * 8 + "pytorch_model.bin")
+    info.size = len(evil)
+    t.addfile(info, io.BytesIO(evil))
+case("nested/longname.tar", buf.getvalue(), "critical", "pickle.import", "system")
+
 # NumPy .npz (a zip of .npy members): an object array member hides the payload.
 buf = io.BytesIO()
 np.savez(buf, weights=np.arange(4.0), meta=np.array([Evil()], dtype=object))
@@ -203,8 +222,8 @@ case("keras/model.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 64 + b"model_config" + c
 keras = io.BytesIO()
 with zipfile.ZipFile(keras, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("metadata.json", json.dumps({"keras_version": "3.5.0"}))
-    z.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": [
-        {"class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}]}}, indent=1))
+    # Spacing and a unicode escape that a plain text search would miss.
+    z.writestr("config.json", '{"class_name": "Sequential", "config": {"layers": [{"class_name" :  "\\u004cambda", "config": {}}]}}')
     z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 32)
 case("keras/lambda.keras", keras.getvalue(), "critical", "keras.lambda", "Lambda")
 

@@ -440,3 +440,17 @@ fn hostile_bundles_give_clear_errors() {
         assert!(e.contains(want), "{payload}: {e}");
     }
 }
+
+#[test]
+fn tiny_shards_are_refused_before_any_hashing() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("w.bin"), vec![0u8; 5 << 20]).unwrap();
+    let config = HashConfig {
+        method: Method::Shards(1),
+        ..HashConfig::default()
+    };
+    assert!(matches!(
+        hashing::hash_model(tmp.path(), &config, &no_progress),
+        Err(HashError::TooManyShards(1))
+    ));
+}

@@ -59,8 +59,9 @@ fn members_are_named_by_their_path_through_archives() {
         .find(|r| r.worst() == Some(Severity::Critical))
         .unwrap();
     assert!(
-        hit.path
-            .ends_with("release.tar.gz!/!/release/bundle.zip!/model.pt!/archive/data.pkl"),
+        hit.path.ends_with(
+            "release.tar.gz!/release.tar!/release/bundle.zip!/model.pt!/archive/data.pkl"
+        ),
         "{}",
         hit.path
     );
@@ -149,4 +150,22 @@ fn reports_render_as_json_table_and_sarif() {
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["format"], "aigov-model-scan/v1");
+}
+
+#[test]
+fn call_results_nested_a_million_deep_do_not_overflow_the_stack() {
+    // memo 0 = a callable, memo 1 = its argument; each round calls it on the previous result.
+    let mut p = b"\x80\x02cbuiltins\nlen\nq\x00)q\x0100".to_vec();
+    for _ in 0..200_000 {
+        p.extend_from_slice(b"h\x00h\x01Rq\x010");
+    }
+    p.extend_from_slice(b"N.");
+    // A small stack, like the scanner's worker threads.
+    let r = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || aigov_supply::scan::pickle::analyse(&p, 0).map(|a| a.imports.len()))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(r.unwrap(), 1);
 }
