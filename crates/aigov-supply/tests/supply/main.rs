@@ -25,9 +25,9 @@ pub fn oms_py(args: &[&std::ffi::OsStr]) -> String {
     venv().run(&all)
 }
 
-/// ../shared/vectors/model-signing.
+/// The upstream model-signing vectors (tests/data/model-signing, see its README).
 pub fn vectors() -> PathBuf {
-    aigov_testkit::root().join("../shared/vectors/model-signing")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/model-signing")
 }
 
 /// A model folder with nested folders, hidden, empty and non-ASCII names, files around a
