@@ -1128,6 +1128,12 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
     let s = serve_demo();
     let run_cli = |args: &[&str]| s.cli(args);
     let id = |name: &str| s.system_id(name);
+    let upload = |system: &str, kind: &str, title: &str, file: &str| {
+        s.cli(&[
+            "system", "evidence", system, "--kind", kind, "--title", title, "--file", file,
+            "--upload",
+        ])
+    };
     let chatbot = id("Lingxi Chat");
     let d = s._dir.path();
     let out = d.join("lingxi");
@@ -1198,18 +1204,12 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
 
     // The registry takes the signature as evidence only for the system it was issued to.
     let sig = model.join("model.sig");
-    let o = run_cli(&[
-        "system",
-        "evidence",
+    let o = upload(
         &chatbot,
-        "--kind",
         "model_signature",
-        "--title",
         "release 1.0",
-        "--file",
         sig.to_str().unwrap(),
-        "--upload",
-    ]);
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("document uploaded as evidence"),
@@ -1217,18 +1217,7 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
         text(&o)
     );
     let other = id("MoodMetrics");
-    let o = run_cli(&[
-        "system",
-        "evidence",
-        &other,
-        "--kind",
-        "model_signature",
-        "--title",
-        "stolen",
-        "--file",
-        sig.to_str().unwrap(),
-        "--upload",
-    ]);
+    let o = upload(&other, "model_signature", "stolen", sig.to_str().unwrap());
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(
         text(&o).contains("not one the registry issued to this system"),
@@ -1250,31 +1239,14 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let o = run_cli(&[
-        "system",
-        "evidence",
+    let o = upload(
         &chatbot,
-        "--kind",
         "ai_bom",
-        "--title",
         "release 1.0 BOM",
-        "--file",
         d.join("bom.json").to_str().unwrap(),
-        "--upload",
-    ]);
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = run_cli(&[
-        "system",
-        "evidence",
-        &chatbot,
-        "--kind",
-        "ai_bom",
-        "--title",
-        "not a BOM",
-        "--file",
-        cert.to_str().unwrap(),
-        "--upload",
-    ]);
+    let o = upload(&chatbot, "ai_bom", "not a BOM", cert.to_str().unwrap());
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     // A key-mode signature with a key the registry never certified is refused too.
     run_in(d, &["model", "keygen", "rogue"]);
@@ -1291,18 +1263,12 @@ fn a_registry_certificate_signs_a_model_that_the_reference_tool_verifies() {
             "rogue.sig",
         ],
     );
-    let o = run_cli(&[
-        "system",
-        "evidence",
+    let o = upload(
         &chatbot,
-        "--kind",
         "model_signature",
-        "--title",
         "rogue",
-        "--file",
         d.join("rogue.sig").to_str().unwrap(),
-        "--upload",
-    ]);
+    );
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(
         text(&o).contains("not made with the key of any active certificate"),

@@ -7,7 +7,7 @@ use std::path::Path;
 use aigov_supply::oms::bundle::Bundle;
 use aigov_supply::oms::hashing::{self, HashAlgorithm, HashConfig, Method};
 use aigov_supply::oms::keys::{PrivateKey, PublicKey};
-use aigov_supply::oms::manifest::Difference;
+use aigov_supply::oms::manifest::{Difference, Manifest};
 use aigov_supply::oms::sigstore::{Policy, TrustedRoot};
 use aigov_supply::oms::{self, CheckOptions, SignedBy, Signer, Trust};
 use serde_json::Value;
@@ -16,6 +16,11 @@ use crate::oms::{keys_dir, pem_certs, vector_model, vector_names, vector_options
 use crate::{make_model, oms_py, vectors, venv};
 
 fn no_progress(_: u64) {}
+
+/// The model's differences from a signed manifest, with default options.
+fn check(model: &Path, signed: &Manifest) -> Vec<Difference> {
+    oms::check_model(model, signed, &CheckOptions::default(), &no_progress).unwrap()
+}
 
 fn os(s: &str) -> &OsStr {
     OsStr::new(s)
@@ -191,13 +196,7 @@ fn aigov_verifies_reference_tool_bundles() {
             let b = Bundle::parse(&std::fs::read(&sig).unwrap()).unwrap();
             let v =
                 oms::verify_signature(&b, &trust).unwrap_or_else(|e| panic!("{hash}/{shard}: {e}"));
-            let d = oms::check_model(
-                &model,
-                &v.signed.manifest,
-                &CheckOptions::default(),
-                &no_progress,
-            )
-            .unwrap();
+            let d = check(&model, &v.signed.manifest);
             assert!(d.is_empty(), "{hash}/{shard}: {d:?}");
             if let SignedBy::Key { hint, .. } = &v.signer {
                 // The hint is recomputed exactly as the reference tool writes it.
@@ -207,13 +206,7 @@ fn aigov_verifies_reference_tool_bundles() {
                 assert_eq!(hint, &k.hint());
             }
             std::fs::write(model.join("weights/part-00002.bin"), b"tampered").unwrap();
-            let d = oms::check_model(
-                &model,
-                &v.signed.manifest,
-                &CheckOptions::default(),
-                &no_progress,
-            )
-            .unwrap();
+            let d = check(&model, &v.signed.manifest);
             assert!(!d.is_empty());
             assert!(
                 d.iter().all(|x| match x {
