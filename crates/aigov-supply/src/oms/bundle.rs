@@ -459,7 +459,7 @@ pub fn parse_statement(payload: &[u8]) -> Result<SignedManifest, BundleError> {
         let value = hex::decode(get_str(r, &p, "digest")?)
             .map_err(|_| BundleError(format!("{p}.digest is not hex")))?;
         let name = match serialization.method {
-            Method::Files => ResourceName::file(name),
+            Method::Files => ResourceName::parse_file(name),
             Method::Shards(_) => ResourceName::parse_shard(name).ok_or_else(|| {
                 BundleError(format!("{p}.name `{name}` is not <path>:<start>:<end>"))
             })?,
@@ -502,7 +502,7 @@ fn parse_compat(subjects: &[Value]) -> Result<SignedManifest, BundleError> {
         let value = hex::decode(get_str(get(s, &p, "digest")?, &p, "sha256")?)
             .map_err(|_| BundleError(format!("{p}.digest.sha256 is not hex")))?;
         resources.push(Resource {
-            name: ResourceName::file(name),
+            name: ResourceName::parse_file(name),
             digest: Digest {
                 algorithm: "sha256".into(),
                 value,

@@ -56,7 +56,14 @@ impl ResourceName {
         }
     }
 
-    /// Parses a shard name `<path>:<start>:<end>`.
+    /// A file path as written in a signature, normalised as Python's `PurePosixPath` does
+    /// (`./a//b/` is `a/b`; `..` is kept).
+    pub fn parse_file(path: &str) -> ResourceName {
+        ResourceName::file(&normalise(path))
+    }
+
+    /// Parses a shard name `<path>:<start>:<end>` (the path normalised as in
+    /// [`ResourceName::parse_file`]).
     pub fn parse_shard(name: &str) -> Option<ResourceName> {
         let mut it = name.rsplitn(3, ':');
         let end = it.next()?.parse().ok()?;
@@ -65,7 +72,7 @@ impl ResourceName {
         if path.contains(':') || start > end {
             return None;
         }
-        Some(ResourceName::shard(path, start, end))
+        Some(ResourceName::shard(&normalise(path), start, end))
     }
 
     /// The name as written in the manifest.
@@ -82,6 +89,20 @@ impl ResourceName {
         self.path()
             .split('/')
             .filter(|c| !c.is_empty() && *c != ".")
+    }
+}
+
+/// `PurePosixPath` normalisation: empty and `.` components dropped, a leading `/` kept.
+fn normalise(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let body = parts.join("/");
+    match (path.starts_with('/'), body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_string(),
+        (false, false) => body,
     }
 }
 
@@ -307,5 +328,23 @@ impl fmt::Display for Difference {
                 "{name}: content changed (signed {expected}, found {actual})"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResourceName;
+
+    #[test]
+    fn names_are_normalised_as_python_does() {
+        assert_eq!(ResourceName::parse_file("./a//b/").as_str(), "a/b");
+        assert_eq!(ResourceName::parse_file(".").as_str(), ".");
+        assert_eq!(ResourceName::parse_file("a/../b").as_str(), "a/../b");
+        assert_eq!(ResourceName::parse_file("/x").as_str(), "/x");
+        let s = ResourceName::parse_shard("./w//x.bin:0:10");
+        assert_eq!(
+            s.map(|n| n.as_str().to_string()).as_deref(),
+            Some("w/x.bin:0:10")
+        );
     }
 }
