@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use aigov_supply::bom;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use crate::Exit;
@@ -87,9 +87,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
     };
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &a.out {
-        Some(p) => {
-            std::fs::write(p, text).with_context(|| format!("failed to write {}", p.display()))?
-        }
+        Some(p) => crate::model::write_atomic(p, &text)?,
         None => print!("{text}"),
     }
     Ok(())

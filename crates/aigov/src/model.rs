@@ -288,7 +288,7 @@ fn hash_with_progress(
 }
 
 /// Writes a file next to its destination, then renames it into place.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -540,14 +540,16 @@ fn verify(a: VerifyArgs) -> Result<()> {
         allow_symlinks: a.allow_symlinks,
         ignore_unsigned_files: a.ignore_unsigned_files,
     };
-    let config = oms::config_for(&v.signed.manifest, &options).map_err(|e| usage(e.to_string()))?;
-    let files = hashing::list_files(&a.model, &config).map_err(|e| usage(e.to_string()))?;
+    let (config, files) = oms::files_to_check(&a.model, &v.signed.manifest, &options)
+        .map_err(|e| usage(e.to_string()))?;
     let total = files.iter().map(|f| f.size).sum();
     let bar = bar(total, a.quiet, "verifying");
     let progress = |n: u64| bar.inc(n);
-    let diff = pool(a.threads)?
-        .install(|| oms::check_model(&a.model, &v.signed.manifest, &options, &progress))
+    let name = hashing::model_name(&a.model);
+    let actual = pool(a.threads)?
+        .install(|| hashing::hash_files(&name, &files, &config, &progress))
         .map_err(|e| usage(e.to_string()))?;
+    let diff = actual.diff(&v.signed.manifest);
     bar.finish_and_clear();
     let root = v
         .signed
@@ -605,11 +607,14 @@ fn scan_cmd(a: ScanArgs) -> Result<()> {
         ))
     })?;
     let (files, mut reports) = scan::list_files(&a.paths);
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    let files: Vec<(PathBuf, u64)> = files
+        .into_iter()
+        .map(|f| {
+            let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+            (f, size)
+        })
+        .collect();
+    let total = files.iter().map(|(_, size)| size).sum();
     let bar = bar(total, a.quiet, "scanning");
     let limits = Limits::default();
     let per_file: Vec<Vec<scan::FileReport>> = pool(a.threads)?.install(|| {
@@ -617,9 +622,9 @@ fn scan_cmd(a: ScanArgs) -> Result<()> {
         files
             .par_iter()
             .with_max_len(1)
-            .map(|f| {
+            .map(|(f, size)| {
                 let r = scan::scan_file(f, &limits);
-                bar.inc(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
+                bar.inc(*size);
                 r
             })
             .collect()

@@ -150,8 +150,14 @@ struct Measure {
 }
 
 impl Measure {
+    /// Counts `n` new nodes, in the whole document and in the innermost open collection.
     fn add(&mut self, n: u64) {
         self.nodes = self.nodes.saturating_add(n);
+        self.add_to_parent(n);
+    }
+
+    /// Counts `n` nodes (already counted in the document) in the innermost open collection.
+    fn add_to_parent(&mut self, n: u64) {
         if let Some(top) = self.open.last_mut() {
             top.1 = top.1.saturating_add(n);
         }
@@ -188,14 +194,6 @@ impl yaml_rust2::parser::EventReceiver for Measure {
                 self.add(n);
             }
             _ => {}
-        }
-    }
-}
-
-impl Measure {
-    fn add_to_parent(&mut self, n: u64) {
-        if let Some(top) = self.open.last_mut() {
-            top.1 = top.1.saturating_add(n);
         }
     }
 }

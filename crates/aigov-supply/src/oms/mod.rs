@@ -278,6 +278,19 @@ pub fn check_model(
     options: &CheckOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<Difference>, VerifyError> {
+    let (config, files) = files_to_check(model, signed, options)?;
+    let actual = hashing::hash_files(&hashing::model_name(model), &files, &config, progress)?;
+    Ok(actual.diff(signed))
+}
+
+/// The hashing configuration and the files [`check_model`] hashes (for callers that want the
+/// total size first, e.g. for a progress bar): hash them with [`hashing::hash_files`] and
+/// compare with [`Manifest::diff`].
+pub fn files_to_check(
+    model: &Path,
+    signed: &Manifest,
+    options: &CheckOptions,
+) -> Result<(HashConfig, Vec<hashing::ModelFile>), VerifyError> {
     let config = config_for(signed, options)?;
     let mut files = hashing::list_files(model, &config)?;
     if options.ignore_unsigned_files {
@@ -285,6 +298,5 @@ pub fn check_model(
             signed.resources.iter().map(|r| r.name.path()).collect();
         files.retain(|f| signed_paths.contains(f.name.as_str()));
     }
-    let actual = hashing::hash_files(&hashing::model_name(model), &files, &config, progress)?;
-    Ok(actual.diff(signed))
+    Ok((config, files))
 }
