@@ -8,6 +8,7 @@
 mod bom;
 mod cert;
 mod client;
+mod label;
 mod local;
 mod log;
 mod model;
@@ -110,6 +111,10 @@ enum Command {
     /// for code that runs on load.
     #[command(subcommand)]
     Model(Box<model::ModelCommand>),
+    /// Labels on AI-generated content: add, propagate and verify (GB 45438 AIGC metadata,
+    /// signatures bound to registry certificates, C2PA).
+    #[command(subcommand)]
+    Label(Box<label::LabelCommand>),
     /// AI bills of materials: CycloneDX 1.6 ML-BOM or SPDX 3.0.1 of a model folder, and diffs.
     #[command(subcommand)]
     Bom(bom::BomCommand),
@@ -190,6 +195,7 @@ fn main() -> ExitCode {
             Command::Pii(c) => pii::run(*c),
             Command::Model(c) => model::run(*c),
             Command::Bom(c) => bom::run(c),
+            Command::Label(c) => label::run(*c).await,
         }
     });
     match result {

@@ -1,0 +1,464 @@
+//! The labelling pipeline end to end: producer signatures with registry certificates,
+//! verification (tampering, forgery, revocation, untrusted roots), propagation across two
+//! platforms, and C2PA manifests validated by the `c2pa` crate's reader.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use aigov_label::c2pa::{self as c2pa_bridge, State, Step};
+use aigov_label::content::{self, Production, Propagation};
+use aigov_label::format::Limits;
+use aigov_label::sign::Signer;
+use aigov_label::verify::{self, Options, Outcome, Report, Status, Trust};
+use aigov_label::{Aigc, LabelKind};
+use aigov_pki::{
+    CaMaterial, KeyAlgorithm, SystemSubject, create_ca, generate_key, issue, make_csr,
+};
+use chrono::{Duration, Utc};
+
+/// A registry CA and a system certificate issued by it.
+pub struct Registry {
+    pub ca: CaMaterial,
+}
+
+pub struct System {
+    pub key: String,
+    pub cert: String,
+    pub serial: Vec<u8>,
+    pub chain: String,
+}
+
+impl Registry {
+    pub fn new(name: &str) -> Self {
+        Registry {
+            ca: create_ca(
+                name,
+                KeyAlgorithm::EcdsaP256,
+                Utc::now() - Duration::days(1),
+            )
+            .unwrap(),
+        }
+    }
+
+    pub fn system(&self, name: &str, serial: u8) -> System {
+        let key = generate_key(KeyAlgorithm::EcdsaP256).unwrap();
+        let csr = make_csr(&key, name, "AIG-2026-000001-4").unwrap();
+        let subject = SystemSubject {
+            filing_number: "AIG-2026-000001-4".into(),
+            system_name: name.into(),
+            organisation: format!("{name} Co., Ltd."),
+            tier: "high".into(),
+        };
+        let serial = vec![0x10, serial];
+        let cert = issue(
+            &self.ca,
+            &csr,
+            &subject,
+            &serial,
+            Utc::now() - Duration::hours(1),
+            30,
+        )
+        .unwrap();
+        System {
+            chain: format!("{cert}{}", self.ca.issuing_cert),
+            key,
+            cert,
+            serial,
+        }
+    }
+
+    pub fn trust(&self) -> Trust {
+        let mut t = Trust::default();
+        t.add_pem(&format!("{}{}", self.ca.issuing_cert, self.ca.root_cert))
+            .unwrap();
+        t
+    }
+
+    pub fn crl(&self, revoked: &[&System]) -> Vec<u8> {
+        let list: Vec<_> = revoked
+            .iter()
+            .map(|s| aigov_pki::Revoked {
+                serial: s.serial.clone(),
+                at: Utc::now() - Duration::minutes(5),
+                reason: aigov_pki::Reason::KeyCompromise,
+            })
+            .collect();
+        aigov_pki::crl(
+            &self.ca,
+            &list,
+            1,
+            Utc::now() - Duration::minutes(1),
+            Utc::now() + Duration::days(7),
+        )
+        .unwrap()
+    }
+}
+
+impl System {
+    pub fn signer(&self) -> Signer {
+        Signer::from_pem(&self.key, Some(&self.cert)).unwrap()
+    }
+}
+
+/// A small valid PNG (w×h, RGB gradient), built with flate2.
+pub fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    use std::io::Write;
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend_from_slice(&[(x as u8).wrapping_mul(seed), y as u8, seed]);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    let idat = z.finish().unwrap();
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let chunk = |out: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn production(id: &str) -> Production {
+    Production {
+        kind: LabelKind::AiGenerated,
+        producer: "0011911000000000000000000X00001".into(),
+        produce_id: id.into(),
+    }
+}
+
+pub fn produce(input: &[u8], signer: &Signer, id: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    content::produce(
+        &mut Cursor::new(input),
+        &mut out,
+        &production(id),
+        Some(signer),
+        &Limits::default(),
+    )
+    .unwrap();
+    out
+}
+
+pub fn propagate(input: &[u8], signer: &Signer, platform: &str, id: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let p = Propagation {
+        propagator: platform.into(),
+        propagate_id: id.into(),
+        kind_if_unlabelled: LabelKind::SuspectedAi,
+    };
+    content::propagate(
+        &mut Cursor::new(input),
+        &mut out,
+        &p,
+        Some(signer),
+        &Limits::default(),
+    )
+    .unwrap();
+    out
+}
+
+pub fn verify_bytes(bytes: &[u8], trust: &Trust) -> Report {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f");
+    std::fs::write(&p, bytes).unwrap();
+    verify::verify_path(&p, trust, Utc::now(), &Options::default()).unwrap()
+}
+
+pub fn status(r: &Report, name: &str) -> Status {
+    r.checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name} in {:#?}", r.checks))
+        .status
+}
+
+pub fn detail<'a>(r: &'a Report, name: &str) -> &'a str {
+    &r.checks.iter().find(|c| c.name == name).unwrap().detail
+}
+
+#[test]
+fn signed_label_verifies_with_the_registry_root() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Draw", 1);
+    let out = produce(&png(40, 20, 3), &sys.signer(), "img-1");
+    let r = verify_bytes(&out, &reg.trust());
+    assert_eq!(r.outcome, Outcome::Labelled);
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert!(r.verified());
+    for c in [
+        "producer.signature",
+        "producer.binding",
+        "producer.content_digest",
+        "producer.certificate",
+    ] {
+        assert_eq!(status(&r, c), Status::Pass, "{c}");
+    }
+    let p = r.producer.as_ref().unwrap();
+    assert_eq!(p.system_name.as_deref(), Some("Lingxi Draw"));
+    assert_eq!(p.filing_number.as_deref(), Some("AIG-2026-000001-4"));
+    assert_eq!(p.serial.as_deref(), Some("1001"));
+    // Without trust anchors the signature still verifies but the signer is not identified.
+    let r = verify_bytes(&out, &Trust::default());
+    assert_eq!(status(&r, "producer.certificate"), Status::Skip);
+    assert!(!r.verified());
+}
+
+#[test]
+fn tampering_forgery_and_untrusted_signers_are_told_apart() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Draw", 1);
+    let signer = sys.signer();
+    let labelled = produce(&png(40, 20, 3), &signer, "img-1");
+    let trust = reg.trust();
+
+    // Same shape, other pixels: content tampering.
+    let other = png(40, 20, 9);
+    let label = current_label(&labelled);
+    let mut tampered = Vec::new();
+    write(&other, &label, &mut tampered);
+    let r = verify_bytes(&tampered, &trust);
+    assert_eq!(status(&r, "producer.signature"), Status::Pass);
+    assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
+    assert!(detail(&r, "producer.content_digest").contains("content tampered"));
+    assert_eq!(status(&r, "producer.binding"), Status::Pass);
+
+    // The label copied onto another picture: forgery.
+    let mut forged = Vec::new();
+    write(&png(64, 64, 5), &label, &mut forged);
+    let r = verify_bytes(&forged, &trust);
+    assert_eq!(status(&r, "producer.binding"), Status::Fail);
+    assert!(
+        detail(&r, "producer.binding").contains("forgery"),
+        "{}",
+        detail(&r, "producer.binding")
+    );
+
+    // A field edited: the signature breaks.
+    let mut edited = label.clone();
+    edited.produce_id = "img-2".into();
+    let mut out = Vec::new();
+    write(&png(40, 20, 3), &edited, &mut out);
+    let r = verify_bytes(&out, &trust);
+    assert_eq!(status(&r, "producer.signature"), Status::Fail);
+    assert!(r.failed());
+
+    // Another registry's root: the certificate does not chain.
+    let r = verify_bytes(&labelled, &Registry::new("Other").trust());
+    assert_eq!(status(&r, "producer.certificate"), Status::Fail);
+
+    // Revoked on the registry's CRL; a CRL signed by someone else is ignored.
+    let mut t = reg.trust();
+    t.add_crl(&reg.crl(&[&sys])).unwrap();
+    let r = verify_bytes(&labelled, &t);
+    assert_eq!(status(&r, "producer.revocation"), Status::Fail);
+    let mut t = reg.trust();
+    t.add_crl(&Registry::new("Other").crl(&[])).unwrap();
+    let r = verify_bytes(&labelled, &t);
+    assert_eq!(status(&r, "producer.revocation"), Status::Skip);
+    let mut t = reg.trust();
+    t.add_crl(&reg.crl(&[])).unwrap();
+    let r = verify_bytes(&labelled, &t);
+    assert_eq!(status(&r, "producer.revocation"), Status::Pass);
+}
+
+fn current_label(bytes: &[u8]) -> Aigc {
+    let insp = content::inspect(&mut Cursor::new(bytes), &Limits::default()).unwrap();
+    content::current_label(&insp).unwrap()
+}
+
+fn write(input: &[u8], label: &Aigc, out: &mut Vec<u8>) {
+    let mut src = Cursor::new(input);
+    let f = aigov_label::format::detect(&mut src).unwrap();
+    content::write_label(&mut src, out, f, label, &Limits::default()).unwrap();
+}
+
+#[test]
+fn propagation_chain_across_two_platforms() {
+    let reg = Registry::new("Test Registry");
+    let producer = reg.system("Lingxi Draw", 1);
+    let weibo = reg.system("Platform A", 2);
+    let douyin = reg.system("Platform B", 3);
+    let made = produce(&png(32, 32, 1), &producer.signer(), "img-7");
+    let hop1 = propagate(&made, &weibo.signer(), "PLATFORM-A", "a-1");
+    let hop2 = propagate(&hop1, &douyin.signer(), "PLATFORM-B", "b-1");
+    let r = verify_bytes(&hop2, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert_eq!(r.propagation.len(), 2);
+    assert_eq!(r.propagation[0].code, "PLATFORM-A");
+    assert_eq!(r.propagation[0].system_name.as_deref(), Some("Platform A"));
+    assert_eq!(r.propagation[1].code, "PLATFORM-B");
+    assert!(r.propagation.iter().all(|p| p.signature_valid));
+    assert_eq!(status(&r, "propagator[0].signature"), Status::Pass);
+    assert_eq!(status(&r, "propagator[1].signature"), Status::Pass);
+    assert_eq!(status(&r, "producer.signature"), Status::Pass);
+    let label = r.label.unwrap();
+    assert_eq!(
+        (label.content_producer.as_str(), label.produce_id.as_str()),
+        ("0011911000000000000000000X00001", "img-7")
+    );
+    // The essence did not change along the way.
+    assert_eq!(r.digest, verify_bytes(&made, &reg.trust()).digest);
+
+    // Rewriting history (dropping platform A from the chain) breaks B's signature.
+    let mut l = current_label(&hop2);
+    l.reserved_code2 = l.reserved_code2.split(";p=").next().unwrap().to_string()
+        + ";g="
+        + l.reserved_code2.split(";g=").nth(1).unwrap();
+    let mut out = Vec::new();
+    write(&hop2, &l, &mut out);
+    let r = verify_bytes(&out, &reg.trust());
+    assert_eq!(status(&r, "propagator[0].signature"), Status::Fail);
+}
+
+#[test]
+fn unlabelled_files_and_declarations() {
+    let trust = Registry::new("R").trust();
+    let r = verify_bytes(&png(8, 8, 1), &trust);
+    assert_eq!(r.outcome, Outcome::NoLabel);
+    assert!(!r.failed());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.png");
+    std::fs::write(&p, png(8, 8, 1)).unwrap();
+    let opts = Options {
+        declared_ai: true,
+        ..Options::default()
+    };
+    let r = verify::verify_path(&p, &trust, Utc::now(), &opts).unwrap();
+    assert_eq!(r.outcome, Outcome::PossiblyAi);
+    // A platform propagating an unlabelled upload the user declared as AI writes Label 2.
+    let reg = Registry::new("R");
+    let platform = reg.system("Platform", 9);
+    let mut out = Vec::new();
+    let prop = Propagation {
+        propagator: "PLATFORM".into(),
+        propagate_id: "u-1".into(),
+        kind_if_unlabelled: LabelKind::PossiblyAi,
+    };
+    content::propagate(
+        &mut Cursor::new(png(8, 8, 1)),
+        &mut out,
+        &prop,
+        Some(&platform.signer()),
+        &Limits::default(),
+    )
+    .unwrap();
+    let r = verify_bytes(&out, &reg.trust());
+    assert_eq!(r.outcome, Outcome::PossiblyAi);
+    assert_eq!(status(&r, "producer.signature"), Status::Skip);
+    assert_eq!(status(&r, "propagator[0].signature"), Status::Pass);
+}
+
+fn c2pa_sign(input: &[u8], media: &str, label: &Aigc, step: Step, sys: &System) -> Vec<u8> {
+    let mut src = Cursor::new(input.to_vec());
+    let mut dst = Cursor::new(Vec::new());
+    c2pa_bridge::sign(
+        &mut src,
+        &mut dst,
+        media,
+        "generated",
+        label,
+        step,
+        &sys.chain,
+        &sys.key,
+    )
+    .unwrap();
+    dst.into_inner()
+}
+
+fn files(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn c2pa_manifest_after_the_aigc_label_is_trusted_and_agrees() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Draw", 1);
+    let labelled = produce(&png(48, 24, 2), &sys.signer(), "img-1");
+    let label = current_label(&labelled);
+    let signed = c2pa_sign(&labelled, "image/png", &label, Step::Created, &sys);
+    let r = verify_bytes(&signed, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert_eq!(status(&r, "c2pa.manifest"), Status::Pass);
+    assert_eq!(status(&r, "label.c2pa_agree"), Status::Pass);
+    // The AIGC content digest ignores the C2PA store.
+    assert_eq!(status(&r, "producer.content_digest"), Status::Pass);
+    let c = r.c2pa.as_ref().unwrap();
+    assert_eq!(c.state, State::Trusted);
+    assert!(c.ai_created());
+
+    // The c2pa crate's own reader agrees, independently of aigov's summary.
+    let dir = tempfile::tempdir().unwrap();
+    let path = files(dir.path(), "signed.png", &signed);
+    let anchors = reg.ca.root_cert.clone();
+    let report = c2pa_bridge::read(
+        &mut std::fs::File::open(&path).unwrap(),
+        "image/png",
+        &anchors,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.state, State::Trusted);
+    assert_eq!(report.chain[0].aigc.as_ref().unwrap().produce_id, "img-1");
+
+    // Editing the AIGC metadata after signing breaks the C2PA hard binding, and the two labels
+    // disagree.
+    let mut edited = label.clone();
+    edited.content_propagator = "SNEAKY".into();
+    let mut out = Vec::new();
+    write(&signed, &edited, &mut out);
+    let r = verify_bytes(&out, &reg.trust());
+    assert_eq!(status(&r, "c2pa.manifest"), Status::Fail, "{:#?}", r.checks);
+    assert_eq!(status(&r, "label.c2pa_agree"), Status::Fail);
+}
+
+#[test]
+fn c2pa_propagation_keeps_the_parent_manifest() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Draw", 1);
+    let platform = reg.system("Platform A", 2);
+    let labelled = produce(&png(48, 24, 2), &sys.signer(), "img-1");
+    let created = c2pa_sign(
+        &labelled,
+        "image/png",
+        &current_label(&labelled),
+        Step::Created,
+        &sys,
+    );
+    let hop = propagate(&created, &platform.signer(), "PLATFORM-A", "a-1");
+    let passed = c2pa_sign(
+        &hop,
+        "image/png",
+        &current_label(&hop),
+        Step::Propagated,
+        &platform,
+    );
+    let r = verify_bytes(&passed, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    let c = r.c2pa.as_ref().unwrap();
+    assert_eq!(c.state, State::Trusted);
+    assert_eq!(c.chain.len(), 2, "{c:#?}");
+    assert_eq!(c.chain[0].signer.as_deref(), Some("Platform A"));
+    assert_eq!(c.chain[1].signer.as_deref(), Some("Lingxi Draw"));
+    assert!(c.chain[1].ai_created);
+    assert_eq!(
+        c.chain[0].aigc.as_ref().unwrap().content_propagator,
+        "PLATFORM-A"
+    );
+    assert_eq!(status(&r, "label.c2pa_agree"), Status::Pass);
+}
