@@ -105,6 +105,7 @@ where
 }
 
 /// Validation outcome of the active manifest.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -117,6 +118,7 @@ pub enum State {
 }
 
 /// One manifest of the provenance chain, newest first.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ManifestSummary {
     /// Manifest label (URN).
@@ -132,6 +134,7 @@ pub struct ManifestSummary {
 }
 
 /// What the C2PA manifest store says.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct C2paReport {
     /// Validation state of the active manifest.

@@ -24,6 +24,7 @@ pub const FIELDS: [&str; 7] = [
 pub const MAX_LABEL_TEXT: usize = 256 * 1024;
 
 /// The `Label` field: what the producer or platform says about the content.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LabelKind {
@@ -57,6 +58,7 @@ impl LabelKind {
 }
 
 /// The seven fields of an `AIGC` label, as strings (empty when absent).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Aigc {
     /// `Label`: "1", "2" or "3".
@@ -93,6 +95,7 @@ pub fn check_value(name: &str, v: &str) -> Result<()> {
 }
 
 /// Something a lenient read tolerated.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Warning {
     /// Field concerned (empty for the object as a whole).

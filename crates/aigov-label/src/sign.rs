@@ -56,6 +56,7 @@ pub struct Binding {
 }
 
 /// Who signs: producer (`ReservedCode1`) or propagator (`ReservedCode2`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

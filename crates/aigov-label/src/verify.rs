@@ -10,6 +10,7 @@ use crate::sign::{Hop, Role, SecurityData, certificate_pem, pem_certificates};
 use crate::{Aigc, Error, LabelKind, Result, Warning};
 
 /// The outcome tiers of the Labelling Measures, art. 6.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -25,6 +26,7 @@ pub enum Outcome {
 }
 
 /// The state of one check.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -39,6 +41,7 @@ pub enum Status {
 }
 
 /// One check and its outcome.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable identifier (`producer.signature`, `producer.content_digest`, …).
@@ -50,6 +53,7 @@ pub struct Check {
 }
 
 /// Who signed a label, as the certificate says.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignerInfo {
     /// Producer or propagator.
@@ -79,6 +83,7 @@ pub struct SignerInfo {
 }
 
 /// A registry's record of a signer certificate.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RegistryRecord {
     /// The registered system's id.
@@ -160,6 +165,7 @@ pub struct Options {
 }
 
 /// The report for one file.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// Container format.
@@ -286,6 +292,30 @@ impl Report {
                     && c.status != Status::Fail
                     && c.status != Status::Skip
             })
+    }
+}
+
+/// The answer of a verification service for one file.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelVerification {
+    /// The file, as named by the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Whether the label is present, signed by a trusted unrevoked certificate, and nothing
+    /// failed (see [`Report::verified`]).
+    pub verified: bool,
+    /// Every finding.
+    pub report: Report,
+}
+
+impl From<Report> for LabelVerification {
+    fn from(report: Report) -> Self {
+        LabelVerification {
+            file: None,
+            verified: report.verified(),
+            report,
+        }
     }
 }
 

@@ -594,3 +594,137 @@ pub async fn ca_crl<S: Store>(
     )
         .into_response())
 }
+
+/// Query of `POST /v1/labels/verify`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelVerifyQuery {
+    /// The uploader declared the content AI-generated (art. 6 "possibly AI" when unlabelled).
+    #[serde(default)]
+    pub declared_ai: bool,
+    /// The file's name, echoed in the answer.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `POST /v1/labels/verify`: verifies the labels of the uploaded file (the body, any media
+/// type) against this registry's CA, CRL and certificate records. Public.
+pub async fn verify_label<S: Store>(
+    State(st): State<AppState<S>>,
+    ApiQuery(q): ApiQuery<LabelVerifyQuery>,
+    body: axum::body::Body,
+) -> Result<Json<aigov_label::verify::LabelVerification>, ApiError> {
+    use std::io::Write;
+
+    use aigov_label::verify::{Options, RegistryRecord, Trust};
+    use http_body_util::BodyExt;
+
+    let internal = |e: std::io::Error| {
+        tracing::error!("label upload: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    };
+    // Stream the upload to a temporary file, counting bytes.
+    let mut tmp = tempfile::NamedTempFile::new().map_err(internal)?;
+    let limit = st.config.max_label_upload;
+    let mut size = 0u64;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("upload failed: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            size += data.len() as u64;
+            if size > limit {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the file exceeds the limit of {limit} bytes"),
+                ));
+            }
+            tmp.write_all(&data).map_err(internal)?;
+        }
+    }
+    if size == 0 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is empty: upload the file to verify",
+        ));
+    }
+    tmp.flush().map_err(internal)?;
+    let now = (st.clock)();
+    let (issuing, root) = st.registry.ca_certificates()?;
+    let crl = st.registry.crl(now).await?;
+    let mut trust = Trust::default();
+    let ca_error = |e: aigov_label::Error| {
+        tracing::error!("registry CA material: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    };
+    trust
+        .add_pem(&format!("{issuing}{root}"))
+        .map_err(ca_error)?;
+    trust.add_crl(&crl).map_err(ca_error)?;
+    let opts = Options {
+        declared_ai: q.declared_ai,
+        ..Options::default()
+    };
+    let path = tmp.path().to_path_buf();
+    let result = tokio::task::spawn_blocking(move || {
+        let r = aigov_label::verify::verify_path(&path, &trust, now, &opts);
+        drop(tmp);
+        r
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!("label verification task: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    })?;
+    let mut report = match result {
+        Ok(r) => r,
+        Err(aigov_label::Error::Io(e)) => return Err(internal(e)),
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_content",
+                e.to_string(),
+            ));
+        }
+    };
+    let mut records = std::collections::BTreeMap::new();
+    for serial in report.serials() {
+        let rec = match st.registry.certificate(&serial).await {
+            Ok(c) => Some(RegistryRecord {
+                system: c.system.to_string(),
+                filing_number: c.filing_number.to_string(),
+                status: serde_json::to_value(c.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                revoked_at: c.revoked_at,
+                revocation_reason: c.revocation_reason,
+            }),
+            Err(_) => None,
+        };
+        records.insert(serial, rec);
+    }
+    report.apply_registry(&|s| records.get(s).cloned().flatten());
+    let mut answer = aigov_label::verify::LabelVerification::from(report);
+    answer.file = q.name;
+    Ok(Json(answer))
+}

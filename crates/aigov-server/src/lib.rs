@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// Largest uploaded evidence document, in bytes (413 beyond).
     pub max_upload: usize,
+    /// Largest file accepted by `POST /v1/labels/verify`, in bytes (413 beyond); the upload
+    /// is streamed to a temporary file, never held in memory.
+    pub max_label_upload: u64,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_body: 1024 * 1024,
             max_upload: 64 * 1024 * 1024,
+            max_label_upload: 1024 * 1024 * 1024,
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/certificates/{serial}/revoke",
             post(api::revoke_certificate::<S>),
         )
+        .route("/labels/verify", post(api::verify_label::<S>))
         .route("/audit", get(api::audit::<S>))
         .route("/audit/verify", get(api::audit_verify::<S>))
         .route(

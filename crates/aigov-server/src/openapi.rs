@@ -212,6 +212,8 @@ pub fn document() -> Value {
         op::<Certificate>(g, "get", "/v1/certificates/{serial}", "Public record and status of a certificate", "none", "200"),
         op::<Recorded<Certificate>>(g, "post", "/v1/certificates/{serial}/revoke", "Revoke a certificate", "provider (own), regulator, admin", "200")
             .body::<RevokeRequest>(g),
+        op::<aigov_label::verify::LabelVerification>(g, "post", "/v1/labels/verify", "Verify the labels of a file (body: the file, any media type; streamed, size-limited): AIGC metadata, signatures, certificates and their registry status, C2PA", "none", "200")
+            .query::<LabelVerifyQuery>(g),
         op::<String>(g, "get", "/ca/root.pem", "Root CA certificate (PEM)", "none", "200"),
         op::<String>(g, "get", "/ca/chain.pem", "Issuing CA and root certificates (PEM)", "none", "200"),
         op::<String>(g, "get", "/ca/crl", "Certificate revocation list (DER)", "none", "200"),

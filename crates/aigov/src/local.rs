@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// Largest uploaded evidence document, in bytes.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     max_upload: usize,
+    /// Largest file accepted by the label verification endpoint, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024 * 1024)]
+    max_label_upload: u64,
     /// Do not create and print a bootstrap admin token.
     #[arg(long)]
     no_token: bool,
@@ -237,6 +240,7 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
         ServerConfig {
             max_body: a.max_body,
             max_upload: a.max_upload,
+            max_label_upload: a.max_label_upload,
         },
     );
     // Integrates the log entries of concurrent writes together, every couple of milliseconds.

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audio;
+mod images;
 mod mp4pdf;
 mod pipeline;

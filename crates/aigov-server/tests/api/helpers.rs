@@ -45,19 +45,20 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
         .unwrap();
     let classifier = Arc::new(aigov_policy::builtin::classifier().unwrap());
     let log_key = aigov_tlog::note::NoteSigner::from_seed("test.aigov/log", &[9; 32]).unwrap();
-    let ca = aigov_pki::create_ca(
-        "Test Registry",
-        aigov_pki::KeyAlgorithm::EcdsaP256,
-        Utc::now(),
-    )
-    .unwrap();
-    let registry = Registry::new(store.clone(), classifier, log_key, Config::default()).with_ca(ca);
     // Nanoseconds on purpose: stores keep microseconds, and the audit chain must survive that.
     let now = Arc::new(Mutex::new(
         Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap()
             + chrono::Duration::nanoseconds(123_456_789),
     ));
     let start = *now.lock().unwrap();
+    // The CA exists before the pinned clock starts, as it would in a real registry.
+    let ca = aigov_pki::create_ca(
+        "Test Registry",
+        aigov_pki::KeyAlgorithm::EcdsaP256,
+        start - chrono::Duration::days(1),
+    )
+    .unwrap();
+    let registry = Registry::new(store.clone(), classifier, log_key, Config::default()).with_ca(ca);
     let admin = registry
         .create_token(
             &Principal::local_admin("test"),

@@ -4,6 +4,7 @@
 
 mod certificates;
 mod helpers;
+mod labels;
 mod registry;
 mod scopes;
 mod validation;

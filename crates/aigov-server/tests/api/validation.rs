@@ -187,6 +187,7 @@ async fn oversized_bodies_get_413_and_nothing_is_half_written() {
     let app = spawn_with(ServerConfig {
         max_body: 4096,
         max_upload: 8192,
+        max_label_upload: 8192,
     })
     .await;
     let (_org, provider, regulator) = app.provider().await;
