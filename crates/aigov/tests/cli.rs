@@ -1337,3 +1337,180 @@ fn bom_generate_and_diff_through_the_cli() {
     let o = run_in(d, &["bom", "generate", "m", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// A small RGB PNG.
+fn png_bytes(w: u32, h: u32) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend_from_slice(&[x as u8, y as u8, 7]);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    let idat = z.finish().unwrap();
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(&b"IHDR"[..], ihdr), (b"IDAT", idat), (b"IEND", Vec::new())] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(&data);
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(&data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    out
+}
+
+#[test]
+fn label_add_propagate_and_verify_through_the_cli() {
+    let s = serve_demo();
+    let d = s._dir.path().to_path_buf();
+    let p = |name: &str| d.join(name).to_str().unwrap().to_string();
+    for (system, prefix) in [
+        ("Lingxi Chat", "lingxi"),
+        ("Toutiao-style News Feed", "feed"),
+    ] {
+        let id = s.system_id(system);
+        let o = s.cli(&["cert", "request", "--system", &id, "--out", &p(prefix)]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    std::fs::write(d.join("gen.png"), png_bytes(64, 32)).unwrap();
+    let keys = |prefix: &str| {
+        vec![
+            "--key".to_string(),
+            p(&format!("{prefix}.key")),
+            "--cert".into(),
+            p(&format!("{prefix}.pem")),
+            "--chain".into(),
+            p(&format!("{prefix}.chain.pem")),
+            "--c2pa".into(),
+        ]
+    };
+    let run_with =
+        |args: &[&str], extra: Vec<String>| bin().args(args).args(extra).output().unwrap();
+    // The provider labels its output: AIGC metadata signed with the registry key, then C2PA.
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("gen.png"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--produce-id",
+            "gen-1",
+            "-o",
+            &p("labelled.png"),
+            "--json",
+        ],
+        keys("lingxi"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["label"]["ProduceID"], "gen-1");
+    assert_eq!(v["c2pa"], true);
+    assert!(d.join("gen.png").exists(), "the input is left alone");
+
+    // Anyone verifies it online against the registry.
+    let verify = |file: &str, extra: &[&str]| {
+        bin()
+            .args(["label", "verify", &p(file), "--json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = verify("labelled.png", &["--server", &s.url]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v[0]["report"];
+    assert_eq!(v[0]["verified"], true, "{v:#}");
+    assert_eq!(r["outcome"], "labelled");
+    assert_eq!(r["producer"]["system_name"], "Lingxi Chat");
+    assert_eq!(r["producer"]["registry"]["status"], "active");
+    assert_eq!(r["c2pa"]["state"], "trusted");
+
+    // A platform adds its propagation record and a manifest with the file as parent.
+    let o = run_with(
+        &[
+            "label",
+            "propagate",
+            &p("labelled.png"),
+            "--platform",
+            "PLATFORM-FEED",
+            "--propagate-id",
+            "feed-9",
+            "-o",
+            &p("shared.png"),
+        ],
+        keys("feed"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("shared.png", &["--server", &s.url]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v[0]["report"];
+    assert_eq!(r["propagation"][0]["code"], "PLATFORM-FEED");
+    assert_eq!(
+        r["propagation"][0]["system_name"],
+        "Toutiao-style News Feed"
+    );
+    assert_eq!(r["c2pa"]["chain"].as_array().unwrap().len(), 2);
+
+    // Offline, from a trust bundle; the table names every check.
+    let o = bin()
+        .args([
+            "label",
+            "verify",
+            &p("shared.png"),
+            "--trust",
+            &p("lingxi.chain.pem"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("outcome: labelled") && out.contains("[ok  ] producer.certificate"),
+        "{out}"
+    );
+
+    // Text: labelled in place, then edited: tampering, exit 1.
+    std::fs::write(d.join("answer.md"), "# Answer\n\nGenerated text.\n").unwrap();
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("answer.md"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--in-place",
+        ],
+        keys("lingxi")[..6].to_vec(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("answer.md", &["--trust", &p("lingxi.chain.pem")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let body = std::fs::read_to_string(d.join("answer.md")).unwrap();
+    std::fs::write(d.join("answer.md"), body.replace("Generated", "Edited")).unwrap();
+    let o = verify("answer.md", &["--trust", &p("lingxi.chain.pem")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+
+    // Unlabelled: 3. Unreadable: 2, with the reason.
+    let o = verify("gen.png", &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    std::fs::write(d.join("junk.bin"), [0u8, 159, 146, 150]).unwrap();
+    let o = verify("junk.bin", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("unsupported file format"), "{}", text(&o));
+    // Usage errors: no output named.
+    let o = bin()
+        .args(["label", "add", &p("gen.png"), "--producer", "X"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
