@@ -35,7 +35,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -347,18 +347,23 @@ impl SecurityData {
                 use p256::pkcs8::DecodePublicKey;
                 let k = p256::PublicKey::from_public_key_der(spki)
                     .map_err(|e| Error::Key(format!("public key: {e}")))?;
-                k.to_sec1_bytes().to_vec()
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                k.to_encoded_point(false).as_bytes().to_vec()
             }
             (None, None) => return Err(Error::Signature("no key".into())),
         };
-        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+        // The key must be a P-256 point; ring then verifies (several times faster than a
+        // portable implementation, which matters when platforms check every upload).
+        p256::PublicKey::from_sec1_bytes(&point)
             .map_err(|_| Error::Key("the signer's key is not a P-256 key".into()))?;
-        let sig = p256::ecdsa::Signature::from_der(&self.signature)
+        p256::ecdsa::Signature::from_der(&self.signature)
             .map_err(|e| Error::Signature(format!("signature is not DER ECDSA: {e}")))?;
         let msg = message(role, label, &self.binding, &self.previous_encoded)?;
-        key.verify(&msg, &sig).map_err(|_| {
-            Error::Signature("the signature does not match the label fields and binding".into())
-        })
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point)
+            .verify(&msg, &self.signature)
+            .map_err(|_| {
+                Error::Signature("the signature does not match the label fields and binding".into())
+            })
     }
 }
 

@@ -99,6 +99,10 @@ pub struct RegistryRecord {
 }
 
 /// What is trusted: registry roots, issuing CAs and their CRLs.
+///
+/// The outcome of a certificate's chain and revocation checks is remembered per certificate
+/// and minute (a batch of files from one producer checks its certificate once); the memory is
+/// shared by clones and starts afresh whenever anchors or CRLs are added.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     /// Root certificates (PEM).
@@ -107,6 +111,36 @@ pub struct Trust {
     pub intermediates: Vec<String>,
     /// Certificate revocation lists (DER), each checked against an issuing CA.
     pub crls: Vec<Vec<u8>>,
+    cache: CertCache,
+}
+
+type CacheKey = ([u8; 32], i64);
+
+/// Remembered certificate checks.
+#[derive(Clone, Default)]
+struct CertCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<CacheKey, Vec<Check>>>>);
+
+impl std::fmt::Debug for CertCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CertCache")
+    }
+}
+
+impl CertCache {
+    const MAX: usize = 4096;
+
+    fn get(&self, key: &CacheKey) -> Option<Vec<Check>> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: CacheKey, checks: Vec<Check>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(key, checks);
+        }
+    }
 }
 
 impl Trust {
@@ -126,6 +160,7 @@ impl Trust {
                 self.intermediates.push(pem);
             }
         }
+        self.cache = CertCache::default();
         Ok(())
     }
 
@@ -147,6 +182,7 @@ impl Trust {
         x509_parser::revocation_list::CertificateRevocationList::from_der(&der)
             .map_err(|e| Error::Key(format!("CRL: {e}")))?;
         self.crls.push(der);
+        self.cache = CertCache::default();
         Ok(())
     }
 
@@ -316,6 +352,25 @@ impl From<Report> for LabelVerification {
             verified: report.verified(),
             report,
         }
+    }
+}
+
+fn empty_report() -> Report {
+    Report {
+        format: "",
+        media_type: "",
+        shape: String::new(),
+        digest: String::new(),
+        outcome: Outcome::NoLabel,
+        label: None,
+        carriers: Vec::new(),
+        warnings: Vec::new(),
+        producer: None,
+        propagation: Vec::new(),
+        has_c2pa: false,
+        #[cfg(feature = "c2pa")]
+        c2pa: None,
+        checks: Vec::new(),
     }
 }
 
@@ -619,16 +674,32 @@ fn signer_check(
         info.filing_number = ci.filing_number;
         info.tier = ci.tier;
         info.not_after = Some(ci.not_after);
-        certificate_check(
-            r,
-            name,
-            &pem,
-            &ci.serial,
-            ci.not_before,
-            ci.not_after,
-            trust,
-            now,
-        );
+        use sha2::Digest;
+        let key: CacheKey = (sha2::Sha256::digest(cert).into(), now.timestamp() / 60);
+        let checks = match trust.cache.get(&key) {
+            Some(c) => c,
+            None => {
+                let mut scratch = empty_report();
+                certificate_check(
+                    &mut scratch,
+                    "",
+                    &pem,
+                    &ci.serial,
+                    ci.not_before,
+                    ci.not_after,
+                    trust,
+                    now,
+                );
+                trust.cache.put(key, scratch.checks.clone());
+                scratch.checks
+            }
+        };
+        for c in checks {
+            r.checks.push(Check {
+                name: format!("{name}{}", c.name),
+                ..c
+            });
+        }
     } else {
         r.check(
             format!("{name}.certificate"),
