@@ -8,6 +8,7 @@
 //! - [`sign`]: producer (`ReservedCode1`) and propagator (`ReservedCode2`) signatures, with the
 //!   exact signed bytes.
 //! - [`content`]: inspect, label and propagate a file.
+//! - [`visible`]: explicit labels: a notice in text, drawn on images, a tone cue in audio.
 //! - [`verify`]: the verification report (art. 6 outcome, signers, every check).
 //! - `c2pa` (feature `c2pa`, on by default): C2PA manifests signed with the registry
 //!   certificate, and their validation.
@@ -23,6 +24,7 @@ pub mod formats;
 pub mod gb45438;
 pub mod sign;
 pub mod verify;
+pub mod visible;
 pub mod xmp;
 
 pub use error::{Error, Result};

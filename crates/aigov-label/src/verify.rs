@@ -830,8 +830,25 @@ pub fn verify_path(
 ) -> Result<Report> {
     let mut file = std::fs::File::open(path)?;
     let insp = inspect(&mut file, &opts.limits)?;
-    #[allow(unused_mut)]
     let mut r = verify_inspected(&insp, trust, now, opts);
+    // Explicit marks can be read back from text (images would need OCR, audio a detector).
+    if insp.format.name() == "text" {
+        let found = crate::visible::text::find_notice(&mut file, &opts.limits).unwrap_or(false);
+        match (found, r.label.is_some()) {
+            (true, _) => {
+                r.check("label.explicit_mark", Status::Pass, "a visible AI notice at the start or end of the text");
+                if r.outcome == Outcome::NoLabel {
+                    r.outcome = Outcome::SuspectedAi;
+                }
+            }
+            (false, true) => r.check(
+                "label.explicit_mark",
+                Status::Warn,
+                "no visible AI notice at the start or end of the text (the Measures ask for both labels)",
+            ),
+            (false, false) => {}
+        }
+    }
     #[cfg(feature = "c2pa")]
     if insp.layout.has_c2pa {
         let anchors = trust.roots.concat();

@@ -83,9 +83,39 @@ pub struct AddArgs {
     #[arg(long, default_value = "1")]
     kind: String,
     #[command(flatten)]
+    visible: VisibleOpts,
+    #[command(flatten)]
     keys: KeyOpts,
     #[command(flatten)]
     out: OutOpts,
+}
+
+/// The visible (explicit) label.
+#[derive(Args, Clone)]
+pub struct VisibleOpts {
+    /// Also add the visible label, before the metadata: a notice at the start or end of text, a
+    /// notice drawn on images (PNG, JPEG, WebP, GIF, TIFF; text at least 5% of the shorter
+    /// side), the short-long-short-short tone cue mixed into WAV audio.
+    #[arg(long)]
+    visible: bool,
+    /// Wording of the notice: zh, en, both (default) or your own words (they must name AI or
+    /// 人工智能 and 生成 or 合成).
+    #[arg(long, default_value = "both")]
+    wording: String,
+    /// Where the text notice goes: start (default), end or both.
+    #[arg(long, default_value = "start")]
+    notice_position: String,
+    /// Where the image notice goes: top-left, top-right, bottom-left, bottom-right (default),
+    /// top-center or bottom-center.
+    #[arg(long, default_value = "bottom-right")]
+    corner: String,
+    /// Font for image notices (TTF, OTF or TTC with Chinese glyphs); default: the first
+    /// well-known CJK font found (e.g. Debian's fonts-wqy-microhei).
+    #[arg(long, env = "AIGOV_FONT")]
+    font: Option<PathBuf>,
+    /// Put the audio cue at the end as well as the start.
+    #[arg(long)]
+    cue_at_end: bool,
 }
 
 /// `aigov label propagate`
@@ -216,10 +246,88 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         .with_context(|| format!("failed to create a file in {}", dir.display()))
 }
 
+/// Draws, writes or mixes the visible label into a temporary file beside `out`.
+fn visible_step(file: &Path, out: &Path, v: &VisibleOpts) -> Result<tempfile::NamedTempFile> {
+    use aigov_label::visible::{self, audio, image, text};
+    let mut src = open(file)?;
+    let format = aigov_label::format::detect(&mut src)
+        .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let mut tmp = temp_beside(out)?;
+    let limits = Limits::default();
+    let wording = |image: bool| -> Result<String> {
+        Ok(match v.wording.as_str() {
+            "zh" => visible::CHINESE.into(),
+            "en" => visible::ENGLISH.into(),
+            "both" if image => image::DEFAULT_TEXT.into(),
+            "both" => visible::BILINGUAL.into(),
+            own => {
+                visible::check_wording(own).map_err(|e| usage(e.to_string()))?;
+                own.into()
+            }
+        })
+    };
+    let dst = tmp.as_file_mut();
+    let done = match format.name() {
+        "text" => {
+            let position = match v.notice_position.as_str() {
+                "start" => text::Position::Start,
+                "end" => text::Position::End,
+                "both" => text::Position::Both,
+                o => {
+                    return Err(usage(format!(
+                        "--notice-position must be start, end or both, not {o:?}"
+                    )));
+                }
+            };
+            let notice = text::Notice {
+                wording: text::Wording::Custom(wording(false)?),
+                position,
+            };
+            text::add_notice(&mut src, dst, &notice, &limits)
+        }
+        "png" | "jpeg" | "webp" | "gif" | "tiff" => {
+            let position = match v.corner.as_str() {
+                "top-left" => image::Corner::TopLeft,
+                "top-right" => image::Corner::TopRight,
+                "bottom-left" => image::Corner::BottomLeft,
+                "bottom-right" => image::Corner::BottomRight,
+                "top-center" => image::Corner::TopCenter,
+                "bottom-center" => image::Corner::BottomCenter,
+                o => return Err(usage(format!("--corner {o:?} is not a known position"))),
+            };
+            let font = image::Font::find(v.font.as_deref()).map_err(|e| usage(e.to_string()))?;
+            let notice = image::ImageNotice {
+                text: wording(true)?,
+                position,
+                ..image::ImageNotice::default()
+            };
+            image::overlay(&mut src, dst, Some(format.media_type()), &notice, &font)
+        }
+        "wav" => {
+            let cue = audio::ToneCue {
+                at_end: v.cue_at_end,
+                ..audio::ToneCue::default()
+            };
+            audio::add_cue(&mut src, dst, &cue, &limits)
+        }
+        other => {
+            return Err(usage(format!(
+                "{}: visible labels are made for text, images (PNG, JPEG, WebP, GIF, TIFF) and WAV \
+                 audio, not {other}; label it without --visible (the metadata label works for it)",
+                file.display()
+            )));
+        }
+    };
+    done.map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    dst.sync_all()?;
+    Ok(tmp)
+}
+
 /// Runs the implicit-label step into a temporary file, then the C2PA step, then moves the
-/// result into place.
+/// result into place. `title` names the asset in the C2PA manifest.
 fn pipeline(
     file: &Path,
+    title: &str,
     out: &Path,
     keys: &Keys,
     step: c2pa::Step,
@@ -235,15 +343,11 @@ fn pipeline(
         labelled.rewind()?;
         let media = aigov_label::format::detect(&mut labelled)?.media_type();
         let mut signed = temp_beside(out)?;
-        let title = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         c2pa::sign(
             &mut labelled,
             signed.as_file_mut(),
             media,
-            &title,
+            title,
             &label,
             step,
             chain,
@@ -257,6 +361,12 @@ fn pipeline(
     tmp.persist(out)
         .with_context(|| format!("failed to write {}", out.display()))?;
     Ok((label, c2pa_done))
+}
+
+fn title_of(file: &Path) -> String {
+    file.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn kind(s: &str) -> Result<LabelKind> {
@@ -275,9 +385,20 @@ fn add(a: AddArgs) -> Result<()> {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
     };
     let limits = Limits::default();
-    let (label, c2pa_done) = pipeline(&a.file, &out, &keys, c2pa::Step::Created, |src, dst| {
-        content::produce(src, dst, &production, keys.signer.as_ref(), &limits)
-    })?;
+    let visible = if a.visible.visible {
+        Some(visible_step(&a.file, &out, &a.visible)?)
+    } else {
+        None
+    };
+    let input = visible.as_ref().map(|t| t.path()).unwrap_or(&a.file);
+    let (label, c2pa_done) = pipeline(
+        input,
+        &title_of(&a.file),
+        &out,
+        &keys,
+        c2pa::Step::Created,
+        |src, dst| content::produce(src, dst, &production, keys.signer.as_ref(), &limits),
+    )?;
     report_written(&out, &label, c2pa_done, a.out.json)
 }
 
@@ -297,9 +418,14 @@ fn propagate(a: PropagateArgs) -> Result<()> {
         },
     };
     let limits = Limits::default();
-    let (label, c2pa_done) = pipeline(&a.file, &out, &keys, c2pa::Step::Propagated, |src, dst| {
-        content::propagate(src, dst, &propagation, keys.signer.as_ref(), &limits)
-    })?;
+    let (label, c2pa_done) = pipeline(
+        &a.file,
+        &title_of(&a.file),
+        &out,
+        &keys,
+        c2pa::Step::Propagated,
+        |src, dst| content::propagate(src, dst, &propagation, keys.signer.as_ref(), &limits),
+    )?;
     report_written(&out, &label, c2pa_done, a.out.json)
 }
 

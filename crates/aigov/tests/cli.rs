@@ -1500,6 +1500,89 @@ fn label_add_propagate_and_verify_through_the_cli() {
     let o = verify("answer.md", &["--trust", &p("lingxi.chain.pem")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
+    // Visible and implicit together: the notice is drawn or written first, then the metadata.
+    std::fs::write(d.join("photo.png"), png_bytes(320, 200)).unwrap();
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("gen.png"),
+            "--producer",
+            "X",
+            "--visible",
+            "-o",
+            &p("small.png"),
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("too small"), "{}", text(&o));
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("photo.png"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--visible",
+            "-o",
+            &p("visible.png"),
+        ],
+        keys("lingxi")[..4].to_vec(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("visible.png", &["--trust", &p("lingxi.chain.pem")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_ne!(
+        std::fs::read(d.join("visible.png")).unwrap(),
+        std::fs::read(d.join("photo.png")).unwrap()
+    );
+    std::fs::write(d.join("reply.txt"), "Generated reply.\n").unwrap();
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("reply.txt"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--visible",
+            "--wording",
+            "zh",
+            "--notice-position",
+            "both",
+            "-o",
+            &p("reply-labelled.txt"),
+        ],
+        Vec::new(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let labelled = std::fs::read_to_string(d.join("reply-labelled.txt")).unwrap();
+    assert!(labelled.starts_with("---\nAIGC: '"), "{labelled}");
+    assert_eq!(labelled.matches("AI生成").count(), 2, "{labelled}");
+    let o = bin()
+        .args(["label", "verify", &p("reply-labelled.txt")])
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert!(out.contains("[ok  ] label.explicit_mark"), "{out}");
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("reply.txt"),
+            "--producer",
+            "X",
+            "--visible",
+            "--wording",
+            "made by a model",
+            "-o",
+            &p("bad.txt"),
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!d.join("bad.txt").exists());
+
     // Unlabelled: 3. Unreadable: 2, with the reason.
     let o = verify("gen.png", &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));

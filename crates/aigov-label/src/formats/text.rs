@@ -14,19 +14,19 @@ use crate::{Error, Result};
 pub struct Text;
 
 const NAME: &str = "text";
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The front matter as lines, where it ends, and the newline style.
-struct FrontMatter {
-    bom: bool,
+pub(crate) struct FrontMatter {
+    pub(crate) bom: bool,
     /// Lines between the fences, without their line ends.
-    lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
     /// Offset just past the closing fence's line end.
-    end: u64,
-    crlf: bool,
+    pub(crate) end: u64,
+    pub(crate) crlf: bool,
 }
 
-fn front_matter(src: &mut dyn Source, limits: &Limits) -> Result<Option<FrontMatter>> {
+pub(crate) fn front_matter(src: &mut dyn Source, limits: &Limits) -> Result<Option<FrontMatter>> {
     src.seek(std::io::SeekFrom::Start(0))?;
     let mut r = BufReader::new((&mut *src).take(limits.max_metadata));
     let mut line = Vec::new();

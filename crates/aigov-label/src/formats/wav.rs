@@ -46,34 +46,35 @@ pub struct Wav;
 
 /// A chunk in the RIFF form.
 #[derive(Debug, Clone)]
-struct Chunk {
-    id: [u8; 4],
+pub(crate) struct Chunk {
+    pub(crate) id: [u8; 4],
     /// Offset of its 8-byte header.
-    start: u64,
+    pub(crate) start: u64,
     /// Payload size (from `ds64` for an RF64 `data` chunk).
-    size: u64,
+    pub(crate) size: u64,
     /// End of the chunk including its pad byte as present in the file.
-    end: u64,
+    pub(crate) end: u64,
     /// The pad byte after an odd payload is missing (at the end of the form).
-    pad_missing: bool,
+    pub(crate) pad_missing: bool,
 }
 
 impl Chunk {
-    fn payload(&self) -> Range<u64> {
+    pub(crate) fn payload(&self) -> Range<u64> {
         self.start + 8..self.start + 8 + self.size
     }
 }
 
-struct Scan {
-    layout: Layout,
+pub(crate) struct Scan {
+    pub(crate) layout: Layout,
     /// RIFF (false) or RF64/BW64 (true).
-    rf64: bool,
-    chunks: Vec<Chunk>,
+    pub(crate) rf64: bool,
+    /// The chunks of the form, in file order.
+    pub(crate) chunks: Vec<Chunk>,
     /// End of the last chunk.
-    chunks_end: u64,
+    pub(crate) chunks_end: u64,
     /// End of the RIFF form.
-    form_end: u64,
-    file_len: u64,
+    pub(crate) form_end: u64,
+    pub(crate) file_len: u64,
 }
 
 fn le32(b: &[u8], at: usize) -> u32 {
@@ -88,7 +89,8 @@ fn fourcc(id: &[u8; 4]) -> String {
     String::from_utf8_lossy(id).into_owned()
 }
 
-fn scan(src: &mut dyn Source, limits: &Limits) -> Result<Scan> {
+/// Walks the RIFF form: its chunks, the label carriers, the essence and the shape.
+pub(crate) fn scan(src: &mut dyn Source, limits: &Limits) -> Result<Scan> {
     let file_len = len(src)?;
     let mut head = [0u8; 12];
     src.seek(SeekFrom::Start(0))?;

@@ -5,4 +5,6 @@
 mod audio;
 mod images;
 mod mp4pdf;
+#[cfg(feature = "c2pa")]
 mod pipeline;
+mod visible;

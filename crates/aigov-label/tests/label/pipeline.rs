@@ -462,3 +462,30 @@ fn c2pa_propagation_keeps_the_parent_manifest() {
     );
     assert_eq!(status(&r, "label.c2pa_agree"), Status::Pass);
 }
+
+#[test]
+fn a_visible_notice_without_metadata_is_suspected_ai() {
+    use aigov_label::visible::text::{Notice, Position, Wording, add_notice};
+    let mut out = Vec::new();
+    let notice = Notice {
+        wording: Wording::Both,
+        position: Position::Start,
+    };
+    add_notice(
+        &mut Cursor::new(b"A poem.\n".to_vec()),
+        &mut out,
+        &notice,
+        &Limits::default(),
+    )
+    .unwrap();
+    let r = verify_bytes(&out, &Trust::default());
+    assert_eq!(r.outcome, Outcome::SuspectedAi);
+    assert_eq!(status(&r, "label.explicit_mark"), Status::Pass);
+    // Labelled text without a notice is flagged, not failed.
+    let reg = Registry::new("R");
+    let sys = reg.system("Writer", 1);
+    let labelled = produce(b"A poem.\n", &sys.signer(), "t-1");
+    let r = verify_bytes(&labelled, &reg.trust());
+    assert_eq!(status(&r, "label.explicit_mark"), Status::Warn);
+    assert!(!r.failed());
+}
