@@ -114,7 +114,6 @@ pub fn produce(
     signer: Option<&Signer>,
     limits: &Limits,
 ) -> Result<Aigc> {
-    let insp = inspect(src, limits)?;
     let mut label = Aigc {
         label: production.kind.code().into(),
         content_producer: production.producer.clone(),
@@ -122,10 +121,16 @@ pub fn produce(
         ..Aigc::default()
     };
     label.check_strict()?;
-    if let Some(s) = signer {
-        label.reserved_code1 = s.security_data(Role::Producer, &label, &insp.binding(), &[])?;
-    }
-    write_label(src, dst, insp.format, &label, limits)?;
+    // The content digest is needed only for a signature.
+    let format = match signer {
+        Some(s) => {
+            let insp = inspect(src, limits)?;
+            label.reserved_code1 = s.security_data(Role::Producer, &label, &insp.binding(), &[])?;
+            insp.format
+        }
+        None => format::detect(src)?,
+    };
+    write_label(src, dst, format, &label, limits)?;
     Ok(label)
 }
 
@@ -151,8 +156,29 @@ pub fn propagate(
     signer: Option<&Signer>,
     limits: &Limits,
 ) -> Result<Aigc> {
-    let insp = inspect(src, limits)?;
-    let mut label = current_label(&insp).unwrap_or_else(|| Aigc {
+    let format = format::detect(src)?;
+    let layout = format.layout(src, limits)?;
+    let insp = Inspection {
+        format,
+        layout,
+        digest: String::new(),
+    };
+    let (mut label, hops) = propagation_label(&insp, propagation)?;
+    if let Some(s) = signer {
+        // The content digest is needed only for a signature.
+        let insp = Inspection {
+            digest: digest(src, &insp.layout)?,
+            ..insp.clone()
+        };
+        label.reserved_code2 = s.security_data(Role::Propagator, &label, &insp.binding(), &hops)?;
+    }
+    write_label(src, dst, insp.format, &label, limits)?;
+    Ok(label)
+}
+
+/// The label a propagation writes (before its signature) and the earlier hops to keep.
+fn propagation_label(insp: &Inspection, propagation: &Propagation) -> Result<(Aigc, Vec<Hop>)> {
+    let mut label = current_label(insp).unwrap_or_else(|| Aigc {
         label: propagation.kind_if_unlabelled.code().into(),
         ..Aigc::default()
     });
@@ -178,9 +204,276 @@ pub fn propagate(
     label.reserved_code2.clear();
     crate::gb45438::check_value("ContentPropagator", &label.content_propagator)?;
     crate::gb45438::check_value("PropagateID", &label.propagate_id)?;
-    if let Some(s) = signer {
-        label.reserved_code2 = s.security_data(Role::Propagator, &label, &insp.binding(), &hops)?;
+    Ok((label, hops))
+}
+
+/// Files at least this large are labelled in one pass when signed (see [`produce_file`]).
+pub const ONE_PASS_MIN: u64 = 8 * 1024 * 1024;
+
+/// [`produce`] from a file on disk into a file: for a large file in a format that stores the
+/// label verbatim ([`Format::patchable`]), the copy is written with a placeholder of the
+/// signature's exact length while a second thread hashes the essence; the signature is then
+/// written over the placeholder. The file is read once more for hashing, but in parallel
+/// with the copy instead of before it. Other files take the two-pass route of [`produce`].
+pub fn produce_file(
+    src_path: &std::path::Path,
+    dst: &mut std::fs::File,
+    production: &Production,
+    signer: Option<&Signer>,
+    limits: &Limits,
+) -> Result<Aigc> {
+    let mut src = std::fs::File::open(src_path)?;
+    let label = Aigc {
+        label: production.kind.code().into(),
+        content_producer: production.producer.clone(),
+        produce_id: production.produce_id.clone(),
+        ..Aigc::default()
+    };
+    label.check_strict()?;
+    let Some(signer) = signer.filter(|_| one_pass(&mut src)) else {
+        return produce(&mut src, dst, production, signer, limits);
+    };
+    let format = format::detect(&mut src)?;
+    if !format.patchable() {
+        return produce(&mut src, dst, production, Some(signer), limits);
     }
-    write_label(src, dst, insp.format, &label, limits)?;
+    let layout = format.layout(&mut src, limits)?;
+    one_pass_sign(
+        src_path,
+        &mut src,
+        dst,
+        format,
+        &layout,
+        label,
+        Role::Producer,
+        signer,
+        &[],
+        limits,
+    )
+}
+
+/// [`propagate`] from a file on disk into a file, in one pass for large files like
+/// [`produce_file`].
+pub fn propagate_file(
+    src_path: &std::path::Path,
+    dst: &mut std::fs::File,
+    propagation: &Propagation,
+    signer: Option<&Signer>,
+    limits: &Limits,
+) -> Result<Aigc> {
+    let mut src = std::fs::File::open(src_path)?;
+    let Some(signer) = signer.filter(|_| one_pass(&mut src)) else {
+        return propagate(&mut src, dst, propagation, signer, limits);
+    };
+    let format = format::detect(&mut src)?;
+    if !format.patchable() {
+        return propagate(&mut src, dst, propagation, Some(signer), limits);
+    }
+    let layout = format.layout(&mut src, limits)?;
+    let (label, hops) = propagation_label(
+        &Inspection {
+            format,
+            layout: layout.clone(),
+            digest: String::new(),
+        },
+        propagation,
+    )?;
+    one_pass_sign(
+        src_path,
+        &mut src,
+        dst,
+        format,
+        &layout,
+        label,
+        Role::Propagator,
+        signer,
+        &hops,
+        limits,
+    )
+}
+
+fn one_pass(src: &mut std::fs::File) -> bool {
+    src.metadata().is_ok_and(|m| m.len() >= ONE_PASS_MIN)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_pass_sign(
+    src_path: &std::path::Path,
+    src: &mut std::fs::File,
+    dst: &mut std::fs::File,
+    format: &'static dyn Format,
+    layout: &Layout,
+    mut label: Aigc,
+    role: Role,
+    signer: &Signer,
+    hops: &[Hop],
+    limits: &Limits,
+) -> Result<Aigc> {
+    use std::io::Seek;
+    let mut binding = Binding {
+        digest: String::new(),
+        media_type: format.media_type().to_string(),
+        shape: layout.shape.clone(),
+    };
+    let nonce = hex::encode(rand_nonce(src_path)?);
+    let placeholder = signer.placeholder(&binding, hops, &nonce)?;
+    match role {
+        Role::Producer => label.reserved_code1 = placeholder.clone(),
+        Role::Propagator => label.reserved_code2 = placeholder.clone(),
+    }
+    let json = label.to_json_unchecked()?;
+    let (digest_result, write_result) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| -> Result<String> {
+            let mut again = std::fs::File::open(src_path)?;
+            digest(&mut again, layout)
+        });
+        let written = (|| -> Result<Option<u64>> {
+            src.seek(SeekFrom::Start(0))?;
+            let mut finder = Finder::new(
+                std::io::BufWriter::with_capacity(1 << 20, &mut *dst),
+                placeholder.as_bytes(),
+            );
+            format.write(src, &mut finder, &json, limits)?;
+            finder.finish()
+        })();
+        let digested = hasher
+            .join()
+            .unwrap_or_else(|_| Err(Error::Signature("the hashing thread failed".into())));
+        (digested, written)
+    });
+    binding.digest = digest_result?;
+    let at = write_result?;
+    let value = signer.padded_security_data(role, &label, &binding, hops)?;
+    match role {
+        Role::Producer => label.reserved_code1 = value.clone(),
+        Role::Propagator => label.reserved_code2 = value.clone(),
+    }
+    match at {
+        Some(offset) if value.len() == placeholder.len() => {
+            dst.seek(SeekFrom::Start(offset))?;
+            dst.write_all(value.as_bytes())?;
+            dst.flush()?;
+        }
+        _ => {
+            // The placeholder was not stored verbatim exactly once: write the copy again.
+            dst.set_len(0)?;
+            dst.seek(SeekFrom::Start(0))?;
+            src.seek(SeekFrom::Start(0))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *dst);
+            format.write(src, &mut out, &label.to_json_unchecked()?, limits)?;
+            out.flush()?;
+        }
+    }
     Ok(label)
+}
+
+/// 32 bytes for the placeholder that content cannot contain by chance and an author cannot
+/// predict: hashed from the clock, the path and the process. Should the content hold it
+/// anyway, or the carrier not store it verbatim, the copy is written again (see
+/// [`Finder::finish`]).
+fn rand_nonce(path: &std::path::Path) -> Result<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(path.as_os_str().as_encoded_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(t.to_le_bytes());
+    Ok(h.finalize().into())
+}
+
+/// A writer that passes everything through and finds where `needle` was written.
+struct Finder<'a, W: Write> {
+    inner: W,
+    needle: &'a [u8],
+    /// Bytes written so far.
+    pos: u64,
+    /// The last `needle.len() - 1` bytes written, to find a needle split across writes.
+    tail: Vec<u8>,
+    found: Vec<u64>,
+}
+
+impl<'a, W: Write> Finder<'a, W> {
+    fn new(inner: W, needle: &'a [u8]) -> Self {
+        Finder {
+            inner,
+            needle,
+            pos: 0,
+            tail: Vec::new(),
+            found: Vec::new(),
+        }
+    }
+
+    /// Flushes; the offset of the needle when it was written exactly once.
+    fn finish(mut self) -> Result<Option<u64>> {
+        self.inner.flush()?;
+        Ok(match self.found.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        })
+    }
+}
+
+impl<W: Write> Write for Finder<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let written = &buf[..n];
+        let k = self.needle.len();
+        if k > 0 {
+            // Search the carried tail joined with the new bytes' head, then the new bytes.
+            let head = &written[..written.len().min(k - 1)];
+            let mut joined = self.tail.clone();
+            joined.extend_from_slice(head);
+            let base = self.pos - self.tail.len() as u64;
+            for i in memchr::memmem::find_iter(&joined, self.needle) {
+                if i < self.tail.len() {
+                    self.found.push(base + i as u64);
+                }
+            }
+            for i in memchr::memmem::find_iter(written, self.needle) {
+                self.found.push(self.pos + i as u64);
+            }
+            let mut t = std::mem::take(&mut self.tail);
+            t.extend_from_slice(written);
+            let keep = t.len().min(k - 1);
+            self.tail = t[t.len() - keep..].to_vec();
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn find(chunks: &[&[u8]], needle: &[u8]) -> (Vec<u8>, Option<u64>) {
+        let mut out = Vec::new();
+        let mut f = Finder::new(&mut out, needle);
+        for c in chunks {
+            f.write_all(c).unwrap();
+        }
+        let at = f.finish().unwrap();
+        (out, at)
+    }
+
+    #[test]
+    fn finder_sees_needles_split_across_writes_and_refuses_duplicates() {
+        let (out, at) = find(&[b"aaaNEE", b"D", b"LEbbb"], b"NEEDLE");
+        assert_eq!(out, b"aaaNEEDLEbbb");
+        assert_eq!(at, Some(3));
+        assert_eq!(
+            find(&[b"N", b"E", b"E", b"D", b"L", b"E"], b"NEEDLE").1,
+            Some(0)
+        );
+        assert_eq!(find(&[b"NEEDLE", b"xNEEDLE"], b"NEEDLE").1, None);
+        assert_eq!(find(&[b"NEED", b"LExNEE", b"DLE"], b"NEEDLE").1, None);
+        assert_eq!(find(&[b"nothing here"], b"NEEDLE").1, None);
+    }
 }

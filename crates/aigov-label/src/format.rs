@@ -75,6 +75,12 @@ pub trait Format: Sync {
     fn detect(&self, head: &[u8]) -> bool;
     /// Finds the carriers and the essence.
     fn layout(&self, src: &mut dyn Source, limits: &Limits) -> Result<Layout>;
+    /// Whether [`Format::write`] stores the label's printable-ASCII values byte for byte and no
+    /// checksum covers them, so that a value of the same length can be patched in place in
+    /// the written file (PNG chunks and Ogg pages carry CRCs: not patchable).
+    fn patchable(&self) -> bool {
+        false
+    }
     /// Copies `src` to `dst` with `json` as the label in the primary carrier.
     fn write(
         &self,
@@ -205,7 +211,31 @@ pub fn copy_range(
 ) -> Result<()> {
     src.seek(SeekFrom::Start(range.start))?;
     let want = range.end.saturating_sub(range.start);
-    let got = std::io::copy(&mut src.take(want), dst)?;
+    // Large reads and writes: media payloads are copied at the speed of the disk, not in
+    // `io::copy`'s 8 KiB steps through two trait objects.
+    let mut small = [0u8; 16 * 1024];
+    let mut large = Vec::new();
+    let buf: &mut [u8] = if want > small.len() as u64 {
+        large.resize(
+            COPY_BUFFER.min(usize::try_from(want).unwrap_or(COPY_BUFFER)),
+            0,
+        );
+        &mut large
+    } else {
+        &mut small
+    };
+    let mut got = 0u64;
+    while got < want {
+        let n = usize::try_from((want - got).min(buf.len() as u64)).unwrap_or(buf.len());
+        let k = match src.read(&mut buf[..n]) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        dst.write_all(&buf[..k])?;
+        got += k as u64;
+    }
     if got < want {
         return Err(Error::malformed(
             format,
@@ -215,6 +245,9 @@ pub fn copy_range(
     }
     Ok(())
 }
+
+/// Buffer size of [`copy_range`] for large ranges.
+const COPY_BUFFER: usize = 1024 * 1024;
 
 /// Appends `r` to `ranges`, merging it with the last range when they touch.
 pub fn push_range(ranges: &mut Vec<Range<u64>>, r: Range<u64>) {

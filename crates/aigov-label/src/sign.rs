@@ -31,7 +31,9 @@
 //! `k=<SubjectPublicKeyInfo DER, base64url>` instead; a propagator's value adds
 //! `p=<base64url of the JSON list of earlier hops>` when the content had passed through other
 //! platforms (each hop: `{"propagator","id","code"}`), so that the whole chain stays
-//! verifiable although the label has one propagator slot.
+//! verifiable although the label has one propagator slot. A trailing `z=<filler>` item is
+//! padding, not signed, and ignored: it lets a writer reserve the value's length, copy a large
+//! file while hashing it, and fill the value in afterwards.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -171,6 +173,40 @@ impl Signer {
         let prev = encode_hops(previous)?;
         let msg = message(role, label, binding, &prev)?;
         let sig: p256::ecdsa::Signature = self.key.sign(&msg);
+        self.value(binding, &prev, &B64.encode(sig.to_der().as_bytes()))
+    }
+
+    /// A stand-in for [`Signer::security_data`] of exactly the length the value will have
+    /// once the digest is known: `nonce` (64 hex digits) takes the digest's place, the
+    /// signature is a run of `A` as long as the longest P-256 signature, and an empty `z=`
+    /// item ends it. [`Signer::padded_security_data`] then gives the real value, same length.
+    pub fn placeholder(&self, binding: &Binding, previous: &[Hop], nonce: &str) -> Result<String> {
+        let b = Binding {
+            digest: format!("sha256:{nonce}"),
+            ..binding.clone()
+        };
+        let prev = encode_hops(previous)?;
+        Ok(self.value(&b, &prev, &"A".repeat(MAX_SIG_B64))? + ";z=")
+    }
+
+    /// The security-data value padded with a trailing `z=` item to the length of
+    /// [`Signer::placeholder`] (the padding is not signed and readers ignore it).
+    pub fn padded_security_data(
+        &self,
+        role: Role,
+        label: &Aigc,
+        binding: &Binding,
+        previous: &[Hop],
+    ) -> Result<String> {
+        let v = self.security_data(role, label, binding, previous)?;
+        let sig_len = v.rsplit(";g=").next().map(str::len).unwrap_or(0);
+        Ok(format!(
+            "{v};z={}",
+            "0".repeat(MAX_SIG_B64.saturating_sub(sig_len))
+        ))
+    }
+
+    fn value(&self, binding: &Binding, prev: &str, sig_b64: &str) -> Result<String> {
         let mut out = format!(
             "{PREFIX};a=ES256;d={};m={};s={}",
             binding.digest, binding.media_type, binding.shape
@@ -192,13 +228,16 @@ impl Signer {
         }
         if !prev.is_empty() {
             out.push_str(";p=");
-            out.push_str(&prev);
+            out.push_str(prev);
         }
         out.push_str(";g=");
-        out.push_str(&B64.encode(sig.to_der().as_bytes()));
+        out.push_str(sig_b64);
         Ok(out)
     }
 }
+
+/// Base64url length of the longest DER-encoded P-256 ECDSA signature (72 bytes).
+const MAX_SIG_B64: usize = 96;
 
 fn encode_hops(hops: &[Hop]) -> Result<String> {
     if hops.is_empty() {

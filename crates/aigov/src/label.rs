@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Seek, Write};
+use std::io::Seek;
 use std::path::{Path, PathBuf};
 
 use aigov_label::content::{self, Production, Propagation};
@@ -331,12 +331,12 @@ fn pipeline(
     out: &Path,
     keys: &Keys,
     step: c2pa::Step,
-    implicit: impl FnOnce(&mut File, &mut dyn Write) -> aigov_label::Result<aigov_label::Aigc>,
+    implicit: impl FnOnce(&Path, &mut File) -> aigov_label::Result<aigov_label::Aigc>,
 ) -> Result<(aigov_label::Aigc, bool)> {
-    let mut src = open(file)?;
+    open(file)?;
     let mut tmp = temp_beside(out)?;
-    let label = implicit(&mut src, tmp.as_file_mut())
-        .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let label =
+        implicit(file, tmp.as_file_mut()).map_err(|e| usage(format!("{}: {e}", file.display())))?;
     let mut c2pa_done = false;
     if let Some((chain, key)) = &keys.c2pa {
         let mut labelled = tmp.reopen()?;
@@ -397,7 +397,7 @@ fn add(a: AddArgs) -> Result<()> {
         &out,
         &keys,
         c2pa::Step::Created,
-        |src, dst| content::produce(src, dst, &production, keys.signer.as_ref(), &limits),
+        |src, dst| content::produce_file(src, dst, &production, keys.signer.as_ref(), &limits),
     )?;
     report_written(&out, &label, c2pa_done, a.out.json)
 }
@@ -424,7 +424,7 @@ fn propagate(a: PropagateArgs) -> Result<()> {
         &out,
         &keys,
         c2pa::Step::Propagated,
-        |src, dst| content::propagate(src, dst, &propagation, keys.signer.as_ref(), &limits),
+        |src, dst| content::propagate_file(src, dst, &propagation, keys.signer.as_ref(), &limits),
     )?;
     report_written(&out, &label, c2pa_done, a.out.json)
 }

@@ -388,6 +388,10 @@ impl Format for Flac {
         "audio/flac"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         if head.starts_with(b"fLaC") {
             return true;

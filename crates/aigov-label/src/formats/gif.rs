@@ -207,6 +207,10 @@ impl Format for Gif {
         "image/gif"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a")
     }

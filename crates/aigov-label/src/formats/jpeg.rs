@@ -130,6 +130,10 @@ impl Format for Jpeg {
         "image/jpeg"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.starts_with(&[0xFF, 0xD8, 0xFF])
     }

@@ -866,6 +866,10 @@ impl Format for Mp3 {
         "audio/mpeg"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         if let Ok(Some(h)) = Id3Header::parse(head, NAME, 0) {
             // A FLAC file with a (small) ID3v2 tag in front is not MP3.

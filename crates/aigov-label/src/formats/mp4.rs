@@ -1001,6 +1001,10 @@ impl Format for Mp4 {
         "video/mp4"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         let Some(t) = head.get(4..8) else {
             return false;

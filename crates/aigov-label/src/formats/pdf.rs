@@ -1550,6 +1550,10 @@ impl Format for Pdf {
         "application/pdf"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.starts_with(b"%PDF-")
     }

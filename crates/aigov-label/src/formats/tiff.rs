@@ -230,6 +230,10 @@ impl Format for Tiff {
         "image/tiff"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.starts_with(b"II*\0") || head.starts_with(b"MM\0*")
     }

@@ -339,6 +339,10 @@ impl Format for Wav {
         "audio/wav"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.len() >= 12
             && matches!(&head[..4], b"RIFF" | b"RF64" | b"BW64")

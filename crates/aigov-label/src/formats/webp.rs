@@ -143,6 +143,10 @@ impl Format for Webp {
         "image/webp"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP"
     }

@@ -489,3 +489,79 @@ fn a_visible_notice_without_metadata_is_suspected_ai() {
     assert_eq!(status(&r, "label.explicit_mark"), Status::Warn);
     assert!(!r.failed());
 }
+
+/// A WAV file of `bytes` bytes of 16-bit stereo PCM.
+fn big_wav(bytes: u32, seed: u8) -> Vec<u8> {
+    let mut f = b"RIFF".to_vec();
+    f.extend_from_slice(&(4 + 24 + 8 + bytes).to_le_bytes());
+    f.extend_from_slice(b"WAVEfmt ");
+    f.extend_from_slice(&16u32.to_le_bytes());
+    f.extend_from_slice(&[1, 0, 2, 0]);
+    f.extend_from_slice(&44100u32.to_le_bytes());
+    f.extend_from_slice(&(44100u32 * 4).to_le_bytes());
+    f.extend_from_slice(&[4, 0, 16, 0]);
+    f.extend_from_slice(b"data");
+    f.extend_from_slice(&bytes.to_le_bytes());
+    f.extend((0..bytes).map(|i| (i as u8).wrapping_mul(seed)));
+    f
+}
+
+#[test]
+fn large_files_are_signed_in_one_pass_and_verify() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Voice", 1);
+    let platform = reg.system("Platform A", 2);
+    let dir = tempfile::tempdir().unwrap();
+    let src = files(dir.path(), "in.wav", &big_wav(9 << 20, 7));
+    assert!(std::fs::metadata(&src).unwrap().len() >= content::ONE_PASS_MIN);
+    let out = dir.path().join("out.wav");
+    let mut f = std::fs::File::create(&out).unwrap();
+    let label = content::produce_file(
+        &src,
+        &mut f,
+        &production("voice-1"),
+        Some(&sys.signer()),
+        &Limits::default(),
+    )
+    .unwrap();
+    drop(f);
+    assert!(
+        label.reserved_code1.contains(";z="),
+        "the padded value was written"
+    );
+    let r = verify::verify_path(&out, &reg.trust(), Utc::now(), &Options::default()).unwrap();
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert!(r.verified());
+    assert_eq!(current_label(&std::fs::read(&out).unwrap()), label);
+    // The same digest as the two-pass route computes.
+    let two_pass = produce(&big_wav(9 << 20, 7), &sys.signer(), "voice-1");
+    assert_eq!(verify_bytes(&two_pass, &reg.trust()).digest, r.digest);
+
+    // A platform passes it on, also in one pass.
+    let hop = dir.path().join("hop.wav");
+    let mut f = std::fs::File::create(&hop).unwrap();
+    let p = Propagation {
+        propagator: "PLATFORM-A".into(),
+        propagate_id: "a-1".into(),
+        kind_if_unlabelled: LabelKind::SuspectedAi,
+    };
+    content::propagate_file(
+        &out,
+        &mut f,
+        &p,
+        Some(&platform.signer()),
+        &Limits::default(),
+    )
+    .unwrap();
+    drop(f);
+    let r = verify::verify_path(&hop, &reg.trust(), Utc::now(), &Options::default()).unwrap();
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert_eq!(r.propagation.len(), 1);
+    assert_eq!(status(&r, "propagator[0].signature"), Status::Pass);
+    // A tampered sample is still caught.
+    let mut bytes = std::fs::read(&hop).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 1;
+    let r = verify_bytes(&bytes, &reg.trust());
+    assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
+}
