@@ -23,7 +23,9 @@
 //! ```
 //!
 //! No value may contain a line break (signing refuses; verification fails). The signature is
-//! ECDSA P-256 with SHA-256 over those bytes, DER-encoded.
+//! ECDSA P-256 with SHA-256 over those bytes, DER-encoded (`a=ES256`), or, for deployments on
+//! Chinese commercial cryptography, SM2 with SM3 (`a=SM2SM3`; GM/T 0003 with the default
+//! distinguishing identifier `1234567812345678`; the signature is `r||s`, 64 bytes).
 //!
 //! The field value (printable ASCII, no spaces) is a list of `key=value` items joined by `;`:
 //! `aigov1;a=ES256;d=sha256:<hex>;m=<media>;s=<shape>;c=<certificate>;g=<signature>`, where
@@ -81,7 +83,7 @@ pub struct Hop {
 
 /// A signing key with its certificate.
 pub struct Signer {
-    key: p256::ecdsa::SigningKey,
+    key: Key,
     /// DER of the signer's certificate, if any.
     cert: Option<Vec<u8>>,
 }
@@ -131,12 +133,110 @@ pub fn certificate_pem(der: &[u8]) -> String {
     out
 }
 
+/// The SM2 distinguishing identifier: the default of GM/T 0009-2012.
+pub const SM2_DISTID: &str = "1234567812345678";
+
+/// A PKCS#8 PEM private key from 32 secret bytes (which the caller draws from a secure
+/// random source): `alg` is `p256` or `sm2`.
+pub fn key_pem_from_secret(alg: &str, secret: &[u8; 32]) -> Result<String> {
+    use p256::pkcs8::EncodePrivateKey;
+    let pem = match alg {
+        "p256" => p256::SecretKey::from_slice(secret)
+            .map_err(|e| Error::Key(e.to_string()))?
+            .to_pkcs8_pem(Default::default()),
+        "sm2" => sm2::SecretKey::from_slice(secret)
+            .map_err(|e| Error::Key(e.to_string()))?
+            .to_pkcs8_pem(Default::default()),
+        other => {
+            return Err(Error::Key(format!(
+                "key algorithm {other:?}: use p256 or sm2"
+            )));
+        }
+    };
+    Ok(pem.map_err(|e| Error::Key(e.to_string()))?.to_string())
+}
+
+/// A signing key: ECDSA P-256 with SHA-256 (`ES256`), or SM2 with SM3 (`SM2SM3`, for
+/// deployments on Chinese commercial cryptography; signature `r||s`, 64 bytes, distinguishing
+/// identifier [`SM2_DISTID`]).
+enum Key {
+    P256(p256::ecdsa::SigningKey),
+    Sm2(Box<sm2::dsa::SigningKey>),
+}
+
+impl Key {
+    fn algorithm(&self) -> &'static str {
+        match self {
+            Key::P256(_) => "ES256",
+            Key::Sm2(_) => "SM2SM3",
+        }
+    }
+
+    /// The uncompressed public point.
+    fn point(&self) -> Vec<u8> {
+        match self {
+            Key::P256(k) => k
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec(),
+            Key::Sm2(k) => {
+                use sm2::elliptic_curve::sec1::ToEncodedPoint;
+                k.verifying_key()
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec()
+            }
+        }
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        let der = match self {
+            Key::P256(k) => k.verifying_key().to_public_key_der(),
+            Key::Sm2(k) => sm2::PublicKey::from_affine(*k.verifying_key().as_affine())
+                .map_err(|e| Error::Key(e.to_string()))?
+                .to_public_key_der(),
+        };
+        Ok(der
+            .map_err(|e| Error::Key(e.to_string()))?
+            .as_bytes()
+            .to_vec())
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            Key::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Key::Sm2(k) => {
+                let sig: sm2::dsa::Signature = k.sign(msg);
+                sig.to_vec()
+            }
+        }
+    }
+
+    fn from_pem(pem: &str) -> Result<Self> {
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(pem) {
+            return Ok(Key::P256(k));
+        }
+        match sm2::SecretKey::from_pkcs8_pem(pem) {
+            Ok(sk) => Ok(Key::Sm2(Box::new(
+                sm2::dsa::SigningKey::new(SM2_DISTID, &sk)
+                    .map_err(|e| Error::Key(e.to_string()))?,
+            ))),
+            Err(e) => Err(Error::Key(format!(
+                "not a PKCS#8 P-256 or SM2 private key: {e}"
+            ))),
+        }
+    }
+}
+
 impl Signer {
-    /// A signer from a PKCS#8 PEM P-256 key and, optionally, its certificate (PEM; the first
-    /// certificate is the signer's). The certificate must hold the key's public half.
+    /// A signer from a PKCS#8 PEM key (P-256, or SM2) and, optionally, its certificate (PEM;
+    /// the first certificate is the signer's). The certificate must hold the key's public half.
     pub fn from_pem(key_pem: &str, cert_pem: Option<&str>) -> Result<Self> {
-        let key = p256::ecdsa::SigningKey::from_pkcs8_pem(key_pem)
-            .map_err(|e| Error::Key(format!("not a PKCS#8 P-256 private key: {e}")))?;
+        let key = Key::from_pem(key_pem)?;
         let cert = match cert_pem {
             None => None,
             Some(pem) => {
@@ -145,7 +245,7 @@ impl Signer {
                     .next()
                     .ok_or_else(|| Error::Key("no certificate in the PEM text".into()))?;
                 let point = cert_point(&der)?;
-                if point != key.verifying_key().to_encoded_point(false).as_bytes() {
+                if point != key.point() {
                     return Err(Error::Key(
                         "the certificate does not hold this key's public key".into(),
                     ));
@@ -172,8 +272,7 @@ impl Signer {
     ) -> Result<String> {
         let prev = encode_hops(previous)?;
         let msg = message(role, label, binding, &prev)?;
-        let sig: p256::ecdsa::Signature = self.key.sign(&msg);
-        self.value(binding, &prev, &B64.encode(sig.to_der().as_bytes()))
+        self.value(binding, &prev, &B64.encode(self.key.sign(&msg)))
     }
 
     /// A stand-in for [`Signer::security_data`] of exactly the length the value will have
@@ -208,8 +307,11 @@ impl Signer {
 
     fn value(&self, binding: &Binding, prev: &str, sig_b64: &str) -> Result<String> {
         let mut out = format!(
-            "{PREFIX};a=ES256;d={};m={};s={}",
-            binding.digest, binding.media_type, binding.shape
+            "{PREFIX};a={};d={};m={};s={}",
+            self.key.algorithm(),
+            binding.digest,
+            binding.media_type,
+            binding.shape
         );
         match &self.cert {
             Some(der) => {
@@ -217,13 +319,8 @@ impl Signer {
                 out.push_str(&B64.encode(der));
             }
             None => {
-                let spki = self
-                    .key
-                    .verifying_key()
-                    .to_public_key_der()
-                    .map_err(|e| Error::Key(e.to_string()))?;
                 out.push_str(";k=");
-                out.push_str(&B64.encode(spki.as_bytes()));
+                out.push_str(&B64.encode(self.key.spki_der()?));
             }
         }
         if !prev.is_empty() {
@@ -374,36 +471,50 @@ impl SecurityData {
 
     /// Checks the signature over `label` as `role` (with the binding this value states).
     pub fn verify(&self, role: Role, label: &Aigc) -> Result<()> {
-        if self.algorithm != "ES256" {
-            return Err(Error::Signature(format!(
-                "algorithm {:?} is not supported",
-                self.algorithm
-            )));
-        }
         let point = match (&self.certificate, &self.public_key) {
             (Some(c), _) => cert_point(c)?,
-            (None, Some(spki)) => {
-                use p256::pkcs8::DecodePublicKey;
-                let k = p256::PublicKey::from_public_key_der(spki)
-                    .map_err(|e| Error::Key(format!("public key: {e}")))?;
-                use p256::elliptic_curve::sec1::ToEncodedPoint;
-                k.to_encoded_point(false).as_bytes().to_vec()
-            }
+            (None, Some(spki)) => spki_point(spki)?,
             (None, None) => return Err(Error::Signature("no key".into())),
         };
-        // The key must be a P-256 point; ring then verifies (several times faster than a
-        // portable implementation, which matters when platforms check every upload).
-        p256::PublicKey::from_sec1_bytes(&point)
-            .map_err(|_| Error::Key("the signer's key is not a P-256 key".into()))?;
-        p256::ecdsa::Signature::from_der(&self.signature)
-            .map_err(|e| Error::Signature(format!("signature is not DER ECDSA: {e}")))?;
         let msg = message(role, label, &self.binding, &self.previous_encoded)?;
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &point)
-            .verify(&msg, &self.signature)
-            .map_err(|_| {
-                Error::Signature("the signature does not match the label fields and binding".into())
-            })
+        let mismatch =
+            || Error::Signature("the signature does not match the label fields and binding".into());
+        match self.algorithm.as_str() {
+            "ES256" => {
+                // The key must be a P-256 point; ring then verifies (several times faster
+                // than a portable implementation, which matters when platforms check every
+                // upload).
+                p256::PublicKey::from_sec1_bytes(&point)
+                    .map_err(|_| Error::Key("the signer's key is not a P-256 key".into()))?;
+                p256::ecdsa::Signature::from_der(&self.signature)
+                    .map_err(|e| Error::Signature(format!("signature is not DER ECDSA: {e}")))?;
+                ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P256_SHA256_ASN1,
+                    &point,
+                )
+                .verify(&msg, &self.signature)
+                .map_err(|_| mismatch())
+            }
+            "SM2SM3" => {
+                use sm2::dsa::signature::Verifier as _;
+                let key = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTID, &point)
+                    .map_err(|_| Error::Key("the signer's key is not an SM2 key".into()))?;
+                let sig = sm2::dsa::Signature::from_slice(&self.signature)
+                    .map_err(|_| Error::Signature("an SM2 signature is r||s, 64 bytes".into()))?;
+                key.verify(&msg, &sig).map_err(|_| mismatch())
+            }
+            other => Err(Error::Signature(format!(
+                "algorithm {other:?} is not supported (ES256, SM2SM3)"
+            ))),
+        }
     }
+}
+
+/// The uncompressed EC point of a SubjectPublicKeyInfo (P-256 or SM2).
+fn spki_point(spki: &[u8]) -> Result<Vec<u8>> {
+    let (_, info) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki)
+        .map_err(|e| Error::Key(format!("public key: {e}")))?;
+    Ok(info.subject_public_key.data.to_vec())
 }
 
 #[cfg(test)]

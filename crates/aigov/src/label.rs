@@ -35,6 +35,15 @@ pub enum LabelCommand {
     /// Verify the labels of files: outcome tier, producer, propagation chain, tampering,
     /// forgery, C2PA, and every check made.
     Verify(VerifyArgs),
+    /// Make a signing key (PKCS#8 PEM, mode 0600): p256 (default; request a registry
+    /// certificate for it) or sm2 (SM2 with SM3, used as a bare key).
+    Keygen {
+        /// Where to write the key.
+        out: PathBuf,
+        /// p256 or sm2.
+        #[arg(long, default_value = "p256")]
+        alg: String,
+    },
 }
 
 /// Signing key and certificate.
@@ -168,7 +177,32 @@ pub async fn run(c: LabelCommand) -> Result<()> {
         LabelCommand::Add(a) => tokio::task::spawn_blocking(move || add(a)).await?,
         LabelCommand::Propagate(a) => tokio::task::spawn_blocking(move || propagate(a)).await?,
         LabelCommand::Verify(a) => verify_cmd(a).await,
+        LabelCommand::Keygen { out, alg } => keygen(&out, &alg),
     }
+}
+
+fn keygen(out: &Path, alg: &str) -> Result<()> {
+    use rand::RngCore;
+    if out.exists() {
+        return Err(usage(format!(
+            "{} exists; not overwriting a key",
+            out.display()
+        )));
+    }
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let pem =
+        aigov_label::sign::key_pem_from_secret(alg, &secret).map_err(|e| usage(e.to_string()))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(out)
+        .with_context(|| format!("failed to create {}", out.display()))?;
+    std::io::Write::write_all(&mut f, pem.as_bytes())?;
+    println!("{alg} key {} (keep it secret)", out.display());
+    Ok(())
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {

@@ -1583,6 +1583,31 @@ fn label_add_propagate_and_verify_through_the_cli() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!d.join("bad.txt").exists());
 
+    // SM2 with SM3, as a bare key.
+    let o = bin()
+        .args(["label", "keygen", &p("sm2.key"), "--alg", "sm2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bin()
+        .args([
+            "label",
+            "add",
+            &p("gen.png"),
+            "--producer",
+            "X1",
+            "--key",
+            &p("sm2.key"),
+            "-o",
+            &p("sm2.png"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("sm2.png", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(";a=SM2SM3;"), "{}", text(&o));
+
     // Unlabelled: 3. Unreadable: 2, with the reason.
     let o = verify("gen.png", &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));

@@ -565,3 +565,62 @@ fn large_files_are_signed_in_one_pass_and_verify() {
     let r = verify_bytes(&bytes, &reg.trust());
     assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
 }
+
+#[test]
+fn sm2_with_sm3_signatures_verify_here_and_with_gmssl() {
+    use sm2::pkcs8::EncodePrivateKey;
+    let sk = sm2::SecretKey::from_slice(&[0x5a; 32]).unwrap();
+    let pem = sk.to_pkcs8_pem(Default::default()).unwrap();
+    let signer = Signer::from_pem(&pem, None).unwrap();
+    let out = produce(&png(30, 20, 4), &signer, "sm2-1");
+    let label = current_label(&out);
+    assert!(
+        label.reserved_code1.contains(";a=SM2SM3;"),
+        "{}",
+        label.reserved_code1
+    );
+    let r = verify_bytes(&out, &Trust::default());
+    assert_eq!(
+        status(&r, "producer.signature"),
+        Status::Pass,
+        "{:#?}",
+        r.checks
+    );
+    assert_eq!(status(&r, "producer.content_digest"), Status::Pass);
+    assert_eq!(status(&r, "producer.certificate"), Status::Warn);
+    // An edited field breaks it.
+    let mut edited = label.clone();
+    edited.produce_id = "sm2-2".into();
+    let mut forged = Vec::new();
+    write(&png(30, 20, 4), &edited, &mut forged);
+    assert_eq!(
+        status(
+            &verify_bytes(&forged, &Trust::default()),
+            "producer.signature"
+        ),
+        Status::Fail
+    );
+
+    // gmssl (pure-Python SM2/SM3) verifies the same signature over the documented bytes.
+    let sd = aigov_label::sign::SecurityData::parse(&label.reserved_code1).unwrap();
+    let msg =
+        aigov_label::sign::message(aigov_label::sign::Role::Producer, &label, &sd.binding, "")
+            .unwrap();
+    use sm2::elliptic_curve::sec1::ToEncodedPoint;
+    let point = sk.public_key().to_encoded_point(false);
+    let venv = aigov_testkit::Venv::get("label", "bench/label/requirements.txt");
+    let check = |msg: &[u8], sig: &[u8]| {
+        venv.run(&[
+            "-c",
+            "import sys; from gmssl import sm2; c = sm2.CryptSM2(private_key='', public_key=sys.argv[1]); \
+             print(c.verify_with_sm3(sys.argv[2], bytes.fromhex(sys.argv[3])))",
+            &hex::encode(&point.as_bytes()[1..]),
+            &hex::encode(sig),
+            &hex::encode(msg),
+        ])
+    };
+    assert_eq!(check(&msg, &sd.signature).trim(), "True");
+    let mut other = msg.clone();
+    other[20] ^= 1;
+    assert_eq!(check(&other, &sd.signature).trim(), "False");
+}
