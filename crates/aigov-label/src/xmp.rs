@@ -27,29 +27,49 @@ enum Site {
     Attribute(std::ops::Range<usize>),
     /// The text of an element: byte range between the start and end tags.
     Element(std::ops::Range<usize>),
+    /// An empty element `<p:AIGC …/>`: byte range of its `/>`, and the element's name.
+    Empty(std::ops::Range<usize>, String),
 }
 
+/// Most distinct prefixes bound to the namespace that are looked at (real packets bind it once).
+const MAX_PREFIXES: usize = 8;
+/// Longest prefix accepted in an `xmlns:` declaration.
+const MAX_PREFIX_LEN: usize = 64;
+
 /// The prefixes bound to the TC260 namespace (plus `TC260` itself, which writers in the wild
-/// sometimes use without declaring it).
+/// sometimes use without declaring it), without repeats. Linear in the packet's length.
 fn prefixes(xmp: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = xmp;
-    while let Some(i) = rest.find("xmlns:") {
-        let after = &rest[i + 6..];
-        if let Some(eq) = after.find('=') {
-            let prefix = after[..eq].trim();
-            let value = after[eq + 1..].trim_start();
-            if let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                let body = &value[1..];
-                if let Some(end) = body.find(q)
-                    && body[..end] == *NAMESPACE
-                    && !prefix.is_empty()
-                {
-                    out.push(prefix.to_string());
-                }
-            }
+    let mut out: Vec<String> = Vec::new();
+    let mut from = 0;
+    while let Some(i) = xmp[from..].find("xmlns:").map(|i| i + from) {
+        from = i + 6;
+        if out.len() >= MAX_PREFIXES {
+            break;
         }
-        rest = after;
+        let after = &xmp[from..];
+        let Some(eq) = after
+            .bytes()
+            .take(MAX_PREFIX_LEN + 1)
+            .position(|b| b == b'=' || b == b'<' || b == b'>')
+        else {
+            continue;
+        };
+        if after.as_bytes()[eq] != b'=' {
+            continue;
+        }
+        let prefix = after[..eq].trim();
+        let value = after[eq + 1..].trim_start();
+        let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let body = &value[1..];
+        if !prefix.is_empty()
+            && body.starts_with(NAMESPACE)
+            && body[NAMESPACE.len()..].starts_with(q)
+            && !out.iter().any(|p| p == prefix)
+        {
+            out.push(prefix.to_string());
+        }
     }
     if !out.iter().any(|p| p == "TC260") {
         out.push("TC260".into());
@@ -57,23 +77,41 @@ fn prefixes(xmp: &str) -> Vec<String> {
     out
 }
 
+/// The property's site: the first well-formed `p:AIGC` attribute or element, for the prefixes in
+/// the order [`prefixes`] gives. Unterminated forms are skipped. Linear in the packet's length
+/// for each prefix: every scan to the end of the packet ends the search for that form.
 fn find_site(xmp: &str) -> Option<Site> {
     for prefix in prefixes(xmp) {
         let name = format!("{prefix}:AIGC");
+        let close = format!("</{name}");
         let mut from = 0;
+        // Element form: looked at once (a missing `>` or end tag is missing for every later one).
+        let mut elements = true;
+        // Attribute form: a quote character that is never closed after one occurrence is never
+        // closed after a later one either.
+        let mut quotes = vec!['"', '\''];
         while let Some(i) = xmp[from..].find(&name).map(|i| i + from) {
             from = i + name.len();
             let before = xmp[..i].chars().next_back();
             let after = &xmp[from..];
             if before == Some('<') {
-                // Element form: `<TC260:AIGC>text</TC260:AIGC>` (attributes allowed).
+                if !elements {
+                    continue;
+                }
+                // `<p:AIGC>`, `<p:AIGC …>` or `<p:AIGC/>`, not `<p:AIGCX>`.
+                if !after.starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace()) {
+                    continue;
+                }
+                elements = false;
                 let Some(gt) = after.find('>') else { continue };
                 if after[..gt].ends_with('/') {
-                    return Some(Site::Element(from + gt..from + gt));
+                    let gt = from + gt;
+                    return Some(Site::Empty(gt - 1..gt + 1, name));
                 }
                 let start = from + gt + 1;
-                let close = format!("</{name}");
-                let end = xmp[start..].find(&close)?;
+                let Some(end) = xmp[start..].find(&close) else {
+                    continue;
+                };
                 return Some(Site::Element(start..start + end));
             }
             if before.is_some_and(char::is_whitespace) {
@@ -82,11 +120,14 @@ fn find_site(xmp: &str) -> Option<Site> {
                     continue;
                 };
                 let t2 = t.trim_start();
-                let Some(q) = t2.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                let Some(q) = t2.chars().next().filter(|c| quotes.contains(c)) else {
                     continue;
                 };
                 let start = xmp.len() - t2.len() + 1;
-                let end = xmp[start..].find(q)?;
+                let Some(end) = xmp[start..].find(q) else {
+                    quotes.retain(|c| *c != q);
+                    continue;
+                };
                 return Some(Site::Attribute(start..start + end));
             }
         }
@@ -98,6 +139,7 @@ fn find_site(xmp: &str) -> Option<Site> {
 pub fn find_aigc(xmp: &str) -> Option<String> {
     let range = match find_site(xmp)? {
         Site::Attribute(r) | Site::Element(r) => r,
+        Site::Empty(..) => return Some(String::new()),
     };
     let raw = xmp[range].trim();
     Some(
@@ -112,15 +154,19 @@ pub fn find_aigc(xmp: &str) -> Option<String> {
 }
 
 /// `xmp` with `TC260:AIGC` set to `json`: replaced where it is, or added. `None` starts a new
-/// packet.
+/// packet, and so does a packet too broken to take the property where it would be read back
+/// (an attribute quote left open, say): the label must read back from what is written.
 pub fn upsert(xmp: Option<&str>, json: &str) -> String {
-    let Some(xmp) = xmp.filter(|x| x.contains("<rdf:RDF") || x.contains("rdf:RDF")) else {
+    let Some(xmp) = xmp.filter(|x| x.contains("rdf:RDF")) else {
         return packet(json);
     };
     let escaped = escape(json);
-    match find_site(xmp) {
+    let updated = match find_site(xmp) {
         Some(Site::Attribute(r)) | Some(Site::Element(r)) => {
             format!("{}{}{}", &xmp[..r.start], escaped, &xmp[r.end..])
+        }
+        Some(Site::Empty(r, name)) => {
+            format!("{}>{escaped}</{name}>{}", &xmp[..r.start], &xmp[r.end..])
         }
         None => {
             let attrs = format!(" xmlns:TC260=\"{NAMESPACE}\" TC260:AIGC=\"{escaped}\"");
@@ -134,9 +180,14 @@ pub fn upsert(xmp: Option<&str>, json: &str) -> String {
                     &xmp[i..]
                 )
             } else {
-                packet(json)
+                return packet(json);
             }
         }
+    };
+    if find_aigc(&updated).as_deref() == Some(json) {
+        updated
+    } else {
+        packet(json)
     }
 }
 
@@ -164,7 +215,8 @@ pub fn unescape(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let Some(semi) = tail[..tail.len().min(12)].find(';') else {
+        // Bytes, not a string slice: the 12-byte window can end inside a character.
+        let Some(semi) = tail.bytes().take(12).position(|b| b == b';') else {
             out.push('&');
             rest = &tail[1..];
             continue;
@@ -237,5 +289,65 @@ mod tests {
         );
         assert_eq!(twice.matches("TC260:AIGC=").count(), 1);
         assert_eq!(unescape("&#x41;&#66;&bogus;&"), "AB&bogus;&");
+    }
+
+    #[test]
+    fn upsert_fills_an_empty_element() {
+        let p = format!(
+            r#"<rdf:RDF><rdf:Description xmlns:ai="{NAMESPACE}"><ai:AIGC rdf:parseType="Literal"/></rdf:Description></rdf:RDF>"#
+        );
+        assert_eq!(find_aigc(&p).as_deref(), Some(""));
+        let once = upsert(Some(&p), JSON);
+        assert!(
+            once.contains(r#"<ai:AIGC rdf:parseType="Literal">{&quot;"#),
+            "{once}"
+        );
+        assert!(once.contains("</ai:AIGC></rdf:Description>"), "{once}");
+        assert_eq!(find_aigc(&once).as_deref(), Some(JSON));
+    }
+
+    #[test]
+    fn upsert_skips_unterminated_properties() {
+        // An element with no end tag before the description: the attribute added after it is
+        // the one read back.
+        let p = "<rdf:RDF><TC260:AIGC>x<rdf:Description/></rdf:RDF>";
+        assert_eq!(find_aigc(p), None);
+        let once = upsert(Some(p), JSON);
+        assert_eq!(find_aigc(&once).as_deref(), Some(JSON), "{once}");
+        assert!(once.starts_with("<rdf:RDF><TC260:AIGC>x<rdf:Description xmlns:TC260="));
+        // An attribute whose quote is never closed would swallow the added one: a fresh packet.
+        let p = "<rdf:RDF> TC260:AIGC=\"x <rdf:Description/></rdf:RDF>";
+        let once = upsert(Some(p), JSON);
+        assert_eq!(find_aigc(&once).as_deref(), Some(JSON), "{once}");
+        // `<TC260:AIGCX>` is another element.
+        let p = "<rdf:RDF><TC260:AIGCX>x</TC260:AIGCX></rdf:RDF>";
+        assert_eq!(find_aigc(p), None);
+    }
+
+    #[test]
+    fn hostile_packets_are_read_in_linear_time() {
+        // Each of these made the search quadratic (a scan to the end for every occurrence);
+        // 4 MiB of them would take hours.
+        let n = 4 << 20;
+        for unit in [
+            "xmlns:",
+            "<TC260:AIGC",
+            " TC260:AIGC='",
+            " TC260:AIGC=\"",
+            "xmlns:a='http://www.tc260.org.cn/ns/AIGC/1.0/' ",
+        ] {
+            let p = unit.repeat(n / unit.len());
+            let t = std::time::Instant::now();
+            let _ = find_aigc(&p);
+            let _ = upsert(Some(&format!("<rdf:RDF>{p}")), JSON);
+            assert!(t.elapsed().as_secs() < 10, "{unit}: {:?}", t.elapsed());
+        }
+    }
+
+    #[test]
+    fn unescape_window_inside_a_character() {
+        // Fuzz (label_png): the 12-byte look-ahead for `;` ended inside U+FFFD and panicked.
+        assert_eq!(unescape("&abcdefghij\u{fffd};"), "&abcdefghij\u{fffd};");
+        assert_eq!(unescape("&quot;Conte\u{fffd}t&quot;"), "\"Conte\u{fffd}t\"");
     }
 }

@@ -418,7 +418,6 @@ impl Format for Flac {
         limits: &Limits,
     ) -> Result<()> {
         let s = scan(src, limits)?;
-        copy_range(src, dst, NAME, 0..s.magic + 4)?;
         let has_vc = s.blocks.iter().any(|b| b.typ == VORBIS_COMMENT);
         // What to emit per block: None = copy unchanged, Some = new body.
         enum Out<'a> {
@@ -453,6 +452,21 @@ impl Format for Flac {
                 out.push(Out::New(VORBIS_COMMENT, new_comments(VENDOR, json)));
             }
         }
+        // The reader refuses a larger block: the labelled copy must read back.
+        for o in &out {
+            if let Out::New(_, body) = o
+                && body.len() as u64 > limits.max_metadata
+            {
+                return Err(Error::TooLarge {
+                    format: NAME,
+                    offset: s.magic + 4,
+                    what: "VORBIS_COMMENT block with the label",
+                    size: body.len() as u64,
+                    limit: limits.max_metadata,
+                });
+            }
+        }
+        copy_range(src, dst, NAME, 0..s.magic + 4)?;
         let n = out.len();
         for (i, o) in out.iter().enumerate() {
             let last = i + 1 == n;
@@ -728,5 +742,15 @@ mod tests {
         // STREAMINFO not first.
         let f = file(&[(PADDING, vec![0; 4]), (STREAMINFO, streaminfo())]);
         assert!(matches!(layout(&f), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Flac,
+            &file(&[(STREAMINFO, streaminfo())]),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
     }
 }

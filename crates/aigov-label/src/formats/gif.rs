@@ -267,6 +267,17 @@ impl Format for Gif {
         ext.extend_from_slice(XMP_APP);
         ext.extend_from_slice(packet.as_bytes());
         ext.extend_from_slice(&magic_trailer());
+        // The reader refuses a larger extension: the labelled copy must read back.
+        let size = ext.len() as u64 - 14;
+        if size > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: old.map_or(p.header_end, |i| p.blocks[i].start),
+                what: "XMP extension with the label",
+                size,
+                limit: limits.max_metadata,
+            });
+        }
         dst.write_all(b"GIF89a")?;
         copy_range(src, dst, NAME, 6..p.header_end)?;
         if old.is_none() {
@@ -353,5 +364,12 @@ mod tests {
                 "prefix {n}"
             );
         }
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Gif, &tiny(), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -241,6 +241,17 @@ impl Format for Jpeg {
             existing.as_ref().map(|(_, t)| t.as_str()),
             json,
         ))?;
+        // The reader refuses a larger payload: the labelled copy must read back.
+        let size = seg.len() as u64 - 4;
+        if size > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: existing.as_ref().map_or(2, |(i, _)| segs[*i].start),
+                what: "XMP segment with the label",
+                size,
+                limit: limits.max_metadata,
+            });
+        }
         // A new packet goes after JFIF (APP0) and EXIF (APP1) segments, which must come first.
         let mut at = existing.as_ref().map(|(i, _)| *i);
         if at.is_none() {
@@ -353,5 +364,12 @@ mod tests {
                 "prefix {n}"
             );
         }
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Jpeg, &tiny(), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -896,6 +896,16 @@ impl Format for Mp3 {
             Some((tag, total)) => (tag.rewrite(json, NAME)?, *total),
             None => (new_tag(json, NAME)?, 0),
         };
+        // The reader refuses a larger tag: the labelled copy must read back.
+        if tag.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: 0,
+                what: "ID3v2 tag with the label",
+                size: tag.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
         dst.write_all(&tag)?;
         copy_range(src, dst, NAME, rest..file_len)
     }
@@ -1247,5 +1257,12 @@ mod tests {
         assert_eq!(l.essence, vec![0..file.len() as u64]);
         // No frame at all.
         assert!(matches!(layout(&[0u8; 100]), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Mp3, &frames(3), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -1677,4 +1677,14 @@ mod tests {
         assert!(layout(&frag).is_ok());
         assert!(matches!(write(&frag, "x"), Err(Error::Unsupported(_))));
     }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Mp4,
+            &fixture(true, &[], false),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
+    }
 }

@@ -474,6 +474,16 @@ impl Format for Ogg {
             // The framing bit was missing.
             packet.push(1);
         }
+        // The reader refuses a larger header packet: the labelled copy must read back.
+        if packet.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: h.first.end(),
+                what: "Ogg comment header with the label",
+                size: packet.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
         copy_range(src, dst, NAME, 0..h.first.end())?;
         let mut seq = h.first.seq.wrapping_add(1);
         let mut pages = Vec::new();
@@ -824,5 +834,15 @@ mod tests {
             layout(b"OggX\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             Err(Error::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Ogg,
+            &vorbis_file(&["TITLE=t"]),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
     }
 }

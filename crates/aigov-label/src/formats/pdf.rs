@@ -16,10 +16,13 @@
 //!
 //! Essence: the whole file except its *label sections*: incremental updates whose
 //! cross-reference section lists exactly one object (besides the cross-reference stream itself)
-//! and that object is the Info dictionary. Ours start at the line feed before `%aigov-label`;
-//! those of other writers right after the line end that follows the previous `%%EOF`; both end
-//! after their own `%%EOF` line. Everything else, the original document and any later update
-//! that changes content, is covered.
+//! and that object is the Info dictionary, placed before the section, and whose trailer keeps
+//! the `/Root` and `/Encrypt` of the update before. Ours start at the line feed before
+//! `%aigov-label`; those of other writers right after the line end that follows the previous
+//! `%%EOF`; both end after their own `%%EOF` line (the one after `startxref <their offset>`),
+//! and hold no other cross-reference section. Everything else, the original document and any
+//! later update that changes content, is covered. Objects are never looked for (when an offset
+//! is wrong) inside label sections.
 //!
 //! Limits: encrypted documents are not labelled (their strings would need encrypting) and their
 //! label is not read; only `FlateDecode` (with PNG predictors) is decoded, for cross-reference
@@ -711,6 +714,11 @@ struct Doc<'s> {
     map: HashMap<u32, Entry>,
     /// The last object stream decoded.
     objstm: Option<ObjStm>,
+    /// The label sections' ranges, found on the first scan for an object.
+    scan_skip: Option<Vec<Range<u64>>>,
+    /// Every object number looked up (found or not, through the cross-reference sections or
+    /// by scanning).
+    looked_up: HashSet<u32>,
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -767,6 +775,8 @@ impl<'s> Doc<'s> {
             sections: Vec::new(),
             map: HashMap::new(),
             objstm: None,
+            scan_skip: None,
+            looked_up: HashSet::new(),
         };
         let mut seen = HashSet::new();
         let mut next = Some(startxref);
@@ -1051,6 +1061,7 @@ impl<'s> Doc<'s> {
 
     /// Reads object `num generation`; `None` when it does not exist or is free.
     fn object(&mut self, num: u32, generation: u16, depth: usize) -> Result<Option<Loaded>> {
+        self.looked_up.insert(num);
         if depth > MAX_INDIRECT {
             return Err(Error::malformed(
                 NAME,
@@ -1212,7 +1223,18 @@ impl<'s> Doc<'s> {
     }
 
     /// Finds `num generation obj` by scanning the file (the last one wins), for broken offsets.
+    /// Label sections are not scanned: relabelling rewrites them, and the document must
+    /// resolve to the same objects before and after (a label section holds the Info object
+    /// only, which its own cross-reference section locates).
     fn scan_object(&mut self, num: u32, generation: u16) -> Result<Option<Loaded>> {
+        let skip = match &self.scan_skip {
+            Some(s) => s.clone(),
+            None => {
+                let s = self.label_sections()?.ranges;
+                self.scan_skip = Some(s.clone());
+                s
+            }
+        };
         let needle = format!("{num} {generation} obj");
         let needle = needle.as_bytes();
         const CHUNK: u64 = 1 << 20;
@@ -1227,8 +1249,13 @@ impl<'s> Doc<'s> {
             while let Some(i) = find(&hay[from..], needle).map(|i| i + from) {
                 let before_ok = i == 0 && off == 0 || i > 0 && !hay[i - 1].is_ascii_digit();
                 let after_ok = hay.get(i + needle.len()).is_none_or(|c| !is_regular(*c));
-                if before_ok && after_ok && (i as u64) < CHUNK {
-                    found = Some(off + i as u64);
+                let at = off + i as u64;
+                if before_ok
+                    && after_ok
+                    && (i as u64) < CHUNK
+                    && !skip.iter().any(|r| r.contains(&at))
+                {
+                    found = Some(at);
                 }
                 from = i + 1;
             }
@@ -1331,6 +1358,21 @@ impl<'s> Doc<'s> {
     fn label_sections(&mut self) -> Result<LabelSections> {
         let mut out: Vec<Range<u64>> = Vec::new();
         let mut ours_last = None;
+        // Where every cross-reference section of the chain is (hybrid files: their /XRefStm
+        // too), sorted: a label section's bytes must hold no other.
+        let mut xrefs: Vec<u64> = self
+            .sections
+            .iter()
+            .flat_map(|s| {
+                let stm = s
+                    .trailer
+                    .int(b"XRefStm")
+                    .filter(|_| s.hybrid)
+                    .and_then(|v| u64::try_from(v).ok());
+                std::iter::once(s.offset).chain(stm)
+            })
+            .collect();
+        xrefs.sort_unstable();
         for i in 0..self.sections.len() {
             let sec = &self.sections[i];
             if sec.trailer.get(b"Prev").is_none() || sec.hybrid {
@@ -1360,17 +1402,27 @@ impl<'s> Doc<'s> {
             if (num, generation) != info {
                 continue;
             }
+            // A label section changes the Info dictionary only: a trailer that switches the
+            // catalog (or adds encryption) changes what the document shows, so that update is
+            // content. (Rebuilding such a section of ours would also have restored the older
+            // trailer's /Root, which the reader did not use before.)
+            let older = self.sections.get(i + 1).map(|s| &s.trailer);
+            let same = |key: &[u8]| older.is_some_and(|o| o.get(key) == sec.trailer.get(key));
+            if sec.trailer.reference(b"Root").is_none() || !same(b"Root") || !same(b"Encrypt") {
+                continue;
+            }
             let xref = sec.offset;
-            let lo = o.min(xref);
-            let hi = o.max(xref);
-            if hi >= self.len {
+            // The Info object comes before its cross-reference section, as every writer of
+            // updates puts it. (An entry pointing past it, even past the end of the file, made
+            // the section's extent depend on what was appended later.)
+            if o >= xref {
                 continue;
             }
             // Start.
-            let back = lo.min(NEAR);
-            let before = read_at(self.src, NAME, "update section", lo - back, back, NEAR)?;
-            let (start, ours) = if before.ends_with(MARKER) && o < xref {
-                (lo - MARKER.len() as u64, true)
+            let back = o.min(NEAR);
+            let before = read_at(self.src, NAME, "update section", o - back, back, NEAR)?;
+            let (start, ours) = if before.ends_with(MARKER) {
+                (o - MARKER.len() as u64, true)
             } else {
                 let Some(p) = rfind(&before, b"%%EOF") else {
                     continue;
@@ -1381,21 +1433,44 @@ impl<'s> Doc<'s> {
                 } else if before[s..].starts_with(b"\n") || before[s..].starts_with(b"\r") {
                     s += 1;
                 }
-                (lo - back + s as u64, false)
+                (o - back + s as u64, false)
             };
-            // End.
-            let fwd = (self.len - hi).min(NEAR);
-            let after = read_at(self.src, NAME, "update section", hi, fwd, NEAR)?;
+            // End: the first `%%EOF` after the cross-reference section, which must be this
+            // section's own (`startxref <its offset>` before it), not a later section's.
+            let fwd = (self.len - xref).min(NEAR);
+            let after = read_at(self.src, NAME, "update section", xref, fwd, NEAR)?;
             let Some(p) = find(&after, b"%%EOF") else {
                 continue;
             };
+            let own = format!("startxref{xref}");
+            let tail: Vec<u8> = after[..p]
+                .iter()
+                .rev()
+                .take(own.len() + 64)
+                .filter(|c| !is_ws(**c))
+                .take(own.len())
+                .copied()
+                .collect();
+            if !tail.iter().rev().eq(own.as_bytes()) {
+                continue;
+            }
             let mut e = p + 5;
             if after[e..].starts_with(b"\r\n") {
                 e += 2;
             } else if after[e..].starts_with(b"\n") || after[e..].starts_with(b"\r") {
                 e += 1;
             }
-            let end = hi + e as u64;
+            let end = xref + e as u64;
+            // No other section of the chain inside: excluding a content update from the
+            // essence along with the label would let the content change unnoticed.
+            let first = xrefs.partition_point(|x| *x < start);
+            if xrefs[first..]
+                .iter()
+                .take_while(|x| **x < end)
+                .any(|x| *x != xref)
+            {
+                continue;
+            }
             if i == 0 && ours && end == self.len {
                 ours_last = Some(start..end);
             }
@@ -1475,8 +1550,32 @@ fn append(src: &mut dyn Source, dst: &mut dyn Write, json: &str, limits: &Limits
         .int(b"Size")
         .and_then(|s| u32::try_from(s).ok())
         .ok_or_else(|| Error::malformed(NAME, doc.startxref, "trailer without a valid /Size"))?;
+    // Object numbers of the new objects come after every number in use, whatever /Size says
+    // (a /Size at or below the Info object's number made the cross-reference stream take the
+    // Info object's number, and the update stopped reading as a label section), and are none
+    // that reading the document looks up: in a broken file those are found by scanning, and
+    // a new object of that number would take their place (a stream /Length resolving to the
+    // new Info dictionary, say).
+    let size = doc
+        .map
+        .keys()
+        .map(|n| n.saturating_add(1))
+        .fold(size, u32::max);
+    let info = doc.info()?;
+    let _ = (doc.label(), doc.xmp_label(), doc.shape());
+    let startxref = doc.startxref;
+    let no_number = || {
+        Error::malformed(
+            NAME,
+            startxref,
+            "no object number left for the label's objects",
+        )
+    };
+    let fresh = |from: u32| {
+        (from..u32::MAX).find(|n| !doc.map.contains_key(n) && !doc.looked_up.contains(n))
+    };
     let mut entries: Vec<Vec<u8>> = Vec::new();
-    let (num, generation, mut new_size) = match doc.info()? {
+    let (num, generation, mut new_size) = match info {
         Some((n, g, l)) => {
             if let Obj::Dict(d) = &l.obj {
                 for (k, _, r) in &d.entries {
@@ -1485,9 +1584,22 @@ fn append(src: &mut dyn Source, dst: &mut dyn Write, json: &str, limits: &Limits
                     }
                 }
             }
-            (n, g, size)
+            (n, g, size.max(n.saturating_add(1)))
         }
-        None => (size, 0, size.saturating_add(1)),
+        None => {
+            let n = fresh(size).ok_or_else(no_number)?;
+            (n, 0, n + 1)
+        }
+    };
+    if new_size == u32::MAX || new_size <= num {
+        return Err(no_number());
+    }
+    let xnum = if classic {
+        0
+    } else {
+        let x = fresh(new_size).ok_or_else(no_number)?;
+        new_size = x + 1;
+        x
     };
     let prev = doc.startxref;
     let base = doc.len;
@@ -1515,8 +1627,6 @@ fn append(src: &mut dyn Source, dst: &mut dyn Write, json: &str, limits: &Limits
         s.extend_from_slice(&id);
         s.extend_from_slice(format!(" >>\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
     } else {
-        let xnum = new_size;
-        new_size = xnum.saturating_add(1);
         let w = if xref_at > u64::from(u32::MAX) { 8 } else { 4 };
         let mut data = Vec::new();
         for (o, g) in [(info_at, generation), (xref_at, 0)] {
@@ -1914,6 +2024,50 @@ mod tests {
     }
 
     #[test]
+    fn an_update_that_switches_the_catalog_is_content() {
+        // Fuzz (label_pdf): our section's trailer had lost its /Root (`/Ro2t`); the section
+        // still counted as a label section, so relabelling dropped it and took /Root from the
+        // older trailer, and the labelled copy read a catalog (with a broken /Metadata) that
+        // the original never used. Such an update is not a label section.
+        let base = classic();
+        let labelled = write(&base, "ours").unwrap();
+        let mut broken = labelled.clone();
+        let at = rfind(&broken, b"/Root 1 0 R").unwrap();
+        broken[at..at + 5].copy_from_slice(b"/Ro2t");
+        assert_eq!(essence(&broken), broken);
+        assert!(
+            write(&broken, "again")
+                .unwrap_err()
+                .to_string()
+                .contains("trailer without /Root")
+        );
+        // An Info-only update pointing /Root at another (existing) catalog is content too.
+        let mut b = B::new();
+        body(&mut b, Some(INFO));
+        b.obj(
+            6,
+            b"<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>",
+        );
+        let base = b.classic("/Size 7 /Root 1 0 R /Info 5 0 R");
+        let prev = {
+            let i = rfind(&base, b"startxref").unwrap();
+            let s = &base[i + 10..];
+            std::str::from_utf8(&s[..s.iter().position(|c| *c == b'\n').unwrap()])
+                .unwrap()
+                .to_string()
+        };
+        let mut b = B::from(&base);
+        b.out.extend_from_slice(b"\n%aigov-label\n");
+        b.obj(5, b"<< /AIGC (x) >>");
+        let switched = b.classic(&format!("/Size 7 /Root 6 0 R /Info 5 0 R /Prev {prev}"));
+        assert_eq!(essence(&switched), switched);
+        let out = write(&switched, "y").unwrap();
+        assert!(out.starts_with(&switched));
+        assert_eq!(essence(&out), switched);
+        assert_eq!(primaries(&out), ["y"]);
+    }
+
+    #[test]
     fn text_strings() {
         assert_eq!(text(b"\xfe\xff\x00A\x75\x1f"), "A生");
         assert_eq!(text(b"\xef\xbb\xbfok"), "ok");
@@ -2086,6 +2240,159 @@ mod tests {
     }
 
     #[test]
+    fn scanning_skips_label_sections() {
+        // Fuzz (label_pdf): with broken offsets the catalog was found by scanning, and the last
+        // `1 0 obj` in the file was a (damaged) object in our label section; relabelling
+        // rebuilt that section and the catalog resolved to another object, a broken one.
+        let base = classic();
+        let mut f = base[..15].to_vec();
+        // Every offset now points at this object, or inside another one.
+        f.extend_from_slice(b"9 0 obj\nnull\nendobj\n");
+        f.extend_from_slice(&base[15..]);
+        let i = rfind(&f, b"startxref").unwrap();
+        let x = rfind(&f, b"xref\n0 6").unwrap();
+        f.truncate(i);
+        f.extend_from_slice(format!("startxref\n{x}\n%%EOF\n").as_bytes());
+        assert_eq!(layout(&f).unwrap().shape, "pages=1");
+        let mut out = write(&f, "label").unwrap();
+        let at = f.len() + rfind(&out[f.len()..], b"5 0 obj").unwrap();
+        out[at] = b'1';
+        let before = layout(&out).unwrap();
+        assert_eq!(before.shape, "pages=1");
+        assert_eq!(before.essence, vec![0..f.len() as u64]);
+        let again = write(&out, "again").unwrap();
+        let after = layout(&again).unwrap();
+        assert_eq!(after.shape, "pages=1");
+        assert_eq!(essence(&again), f);
+        assert_eq!(primaries(&again), ["again"]);
+    }
+
+    #[test]
+    fn new_objects_take_free_numbers_whatever_size_says() {
+        // Fuzz (label_pdf): a trailer /Size equal to the Info object's number made the new
+        // cross-reference stream take that number too (`/Index [7 1 7 1]`), and the update no
+        // longer read as a label section: the essence changed.
+        let base = xref_stream();
+        let at = rfind(&base, b"/Size 7").unwrap();
+        let mut small = base.clone();
+        small[at..at + 7].copy_from_slice(b"/Size 5");
+        let out = write(&small, "label").unwrap();
+        // (/Size 5 also cuts the original stream's default /Index to objects 0-4.)
+        assert_eq!(count(&out, b"/Index [5 1 6 1]"), 1);
+        assert_eq!(count(&out, b"6 0 obj\n<< /Type /XRef /Size 7"), 1);
+        assert_eq!(essence(&out), small);
+        assert_eq!(primaries(&out), ["label"]);
+        // An object outside the cross-reference table (found by scanning: the /Length of the
+        // XMP stream) keeps its number: the new Info object takes the next one (fuzz,
+        // label_pdf: it took that number and the stream length became a dictionary).
+        let mut b = B::new();
+        b.obj(1, b"<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R >>")
+            .obj(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+            .obj(3, b"<< /Type /Page /Parent 2 0 R >>")
+            .obj(
+                4,
+                b"<< /Type /Metadata /Subtype /XML /Length 5 0 R >>\nstream\n<x/>\nendstream",
+            )
+            .obj(5, b"4");
+        b.offsets.retain(|(n, _)| *n != 5);
+        let f = b.classic("/Size 5 /Root 1 0 R");
+        assert_eq!(layout(&f).unwrap().shape, "pages=1");
+        let out = write(&f, "label").unwrap();
+        assert_eq!(count(&out, b"6 0 obj\n<< /AIGC (label) >>"), 1);
+        assert_eq!(primaries(&out), ["label"]);
+        assert_eq!(essence(&out), f);
+        // No number left at all.
+        let mut b = B::new();
+        body(&mut b, None);
+        b.obj(4294967294, b"<< >>");
+        let huge = b.classic("/Size 5 /Root 1 0 R /Info 4294967294 0 R");
+        let e = write(&huge, "label").unwrap_err();
+        assert!(e.to_string().contains("no object number left"), "{e}");
+    }
+
+    /// The offset after `startxref` at the end of `b`.
+    fn last_startxref(b: &[u8]) -> u64 {
+        let i = rfind(b, b"startxref").unwrap();
+        let s = &b[i + 10..];
+        std::str::from_utf8(&s[..s.iter().position(|c| *c == b'\n').unwrap()])
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_info_entry_past_its_section_is_not_a_label_section() {
+        // Fuzz (label_pdf): our section's entry for the Info object pointed past the section
+        // (past the end of the file): not a label section, until relabelling appended bytes
+        // there; then the old section's extent ran into the new one and the essence shrank.
+        let labelled = write(&classic(), "ours").unwrap();
+        let x = last_startxref(&labelled) as usize;
+        let entry = x + b"xref\n5 1\n".len();
+        let mut broken = labelled.clone();
+        let past = format!("{:010}", labelled.len() + 50);
+        broken[entry..entry + 10].copy_from_slice(past.as_bytes());
+        assert_eq!(essence(&broken), broken);
+        let out = write(&broken, "again").unwrap();
+        assert_eq!(primaries(&out), ["again"]);
+        assert_eq!(essence(&out), broken);
+    }
+
+    #[test]
+    fn a_label_section_cannot_hide_a_content_update() {
+        let base = classic();
+        let x_f = last_startxref(&base);
+        let content = b"4 0 obj\n<< /Length 15 >>\nstream\n0 0 m 99 99 l S\nendstream\nendobj\n";
+        // A content update (object 4) inside the extent of a label section: after its
+        // trailer, before its `startxref`, the label section's /Prev pointing at it.
+        let mut f = base.clone();
+        f.extend_from_slice(MARKER);
+        let o_s = f.len();
+        f.extend_from_slice(b"5 0 obj\n<< /AIGC (x) >>\nendobj\n");
+        let x_s = f.len();
+        let trailer_s = |x_u: usize| {
+            format!(
+                "xref\n5 1\n{o_s:010} 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R /Prev {x_u:010} >>\n"
+            )
+        };
+        let o_u = x_s + trailer_s(0).len();
+        let x_u = o_u + content.len();
+        f.extend_from_slice(trailer_s(x_u).as_bytes());
+        f.extend_from_slice(content);
+        f.extend_from_slice(
+            format!(
+                "xref\n4 1\n{o_u:010} 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R /Prev {x_f} >>\nstartxref\n{x_s}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(primaries(&f), ["x"]);
+        assert_eq!(essence(&f), f, "the content update is covered");
+
+        // A label section whose Info entry points into an earlier content update (which
+        // holds the Info object too): its extent would start at that update.
+        let mut f = base.clone();
+        let o_u = f.len();
+        f.extend_from_slice(b"5 0 obj\n<< /AIGC (x) >>\nendobj\n");
+        let o_c = f.len();
+        f.extend_from_slice(content);
+        let x_u = f.len();
+        f.extend_from_slice(
+            format!(
+                "xref\n4 2\n{o_c:010} 00000 n \n{o_u:010} 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R /Prev {x_f} >>\nstartxref\n{x_u}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        let x_s = f.len();
+        f.extend_from_slice(
+            format!(
+                "xref\n5 1\n{o_u:010} 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R /Prev {x_u} >>\nstartxref\n{x_s}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(primaries(&f), ["x"]);
+        assert_eq!(essence(&f), f, "the content update is covered");
+    }
+
+    #[test]
     fn encrypted_documents_are_refused() {
         let mut b = B::new();
         body(&mut b, Some(INFO));
@@ -2096,5 +2403,12 @@ mod tests {
         let f = b.classic("/Size 7 /Root 1 0 R /Info 5 0 R /Encrypt 6 0 R /ID [<01><01>]");
         assert!(layout(&f).unwrap().carriers.is_empty());
         assert!(matches!(write(&f, "x"), Err(Error::Unsupported(_))));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Pdf, &classic(), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -66,6 +66,16 @@ fn chunks(src: &mut dyn Source, limits: &Limits) -> Result<Vec<Chunk>> {
                 format!("chunk type {} is not four letters", hex::encode(kind)),
             ));
         }
+        if out.is_empty() && &kind != b"IHDR" {
+            return Err(Error::malformed(
+                NAME,
+                at,
+                format!(
+                    "first chunk is {}, not IHDR",
+                    String::from_utf8_lossy(&kind)
+                ),
+            ));
+        }
         let chunk = Chunk {
             kind,
             start: at,
@@ -267,6 +277,16 @@ impl Format for Png {
         let data = xmp_chunk(&packet);
         // Where the packet goes: in place of the old one, or right after IHDR.
         let at = existing.as_ref().map(|(i, _)| *i).unwrap_or(1);
+        // The reader refuses a larger chunk: the labelled copy must read back.
+        if data.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: chunks.get(at).map_or(8, |c| c.start),
+                what: "XMP iTXt chunk with the label",
+                size: data.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
         dst.write_all(SIGNATURE)?;
         for (i, c) in chunks.iter().enumerate() {
             if i == at {
@@ -369,6 +389,30 @@ mod tests {
     }
 
     #[test]
+    fn ihdr_must_come_first() {
+        // Fuzz (label_png): a signature and IEND alone were read, and the label, written after
+        // the first chunk, went nowhere.
+        let input = b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\xaeB`\x82";
+        let e = Png
+            .layout(&mut Cursor::new(&input[..]), &Limits::default())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "png at byte 8: first chunk is IEND, not IHDR"
+        );
+        let mut out = Vec::new();
+        assert!(
+            Png.write(
+                &mut Cursor::new(&input[..]),
+                &mut out,
+                "{}",
+                &Limits::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn huge_declared_chunk_is_refused() {
         let mut input = tiny();
         input[8 + 25..8 + 29].copy_from_slice(&0x7fff_fff0u32.to_be_bytes());
@@ -376,5 +420,12 @@ mod tests {
             .layout(&mut Cursor::new(&input), &Limits::default())
             .unwrap_err();
         assert!(e.to_string().contains("past the end"), "{e}");
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Png, &tiny(), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }

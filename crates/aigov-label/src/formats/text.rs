@@ -118,6 +118,10 @@ impl Format for Text {
         "text/plain"
     }
 
+    fn patchable(&self) -> bool {
+        true
+    }
+
     fn detect(&self, head: &[u8]) -> bool {
         if head.contains(&0) {
             return false;
@@ -185,10 +189,23 @@ impl Format for Text {
         let mut fm = format!("---{nl}");
         for l in &lines {
             fm.push_str(l);
-            fm.push_str(nl);
+            // A line that kept a carriage return of its own (`---\r\r\n`) needs CRLF to read
+            // back as itself: with LF alone the reader would take that `\r` for the line end,
+            // and `---\r` would become a fence that cuts the front matter short.
+            fm.push_str(if l.ends_with('\r') { "\r\n" } else { nl });
         }
         fm.push_str("---");
         fm.push_str(nl);
+        let header = fm.len() as u64 + if bom { 3 } else { 0 };
+        if header > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: 0,
+                what: "front matter",
+                size: header,
+                limit: limits.max_metadata,
+            });
+        }
         dst.write_all(fm.as_bytes())?;
         copy_range(src, dst, NAME, body..total)?;
         Ok(())
@@ -263,10 +280,58 @@ mod tests {
     }
 
     #[test]
+    fn a_line_ending_in_a_carriage_return_stays_a_line() {
+        // `---\r\r\n` is a front matter line `---\r`, not a fence; written back with LF alone it
+        // read as `---` and cut the front matter short, leaving the label after it.
+        let limits = Limits::default();
+        let input = b"---\n---\r\r\nx\n---\nbody\n";
+        let before = Text.layout(&mut Cursor::new(&input[..]), &limits).unwrap();
+        let out = label(input, r#"{"AIGC":{"Label":"1"}}"#);
+        assert!(out.starts_with(b"---\n---\r\r\nx\nAIGC: '"));
+        let after = Text.layout(&mut Cursor::new(&out), &limits).unwrap();
+        assert_eq!(after.carriers[0].text, r#"{"AIGC":{"Label":"1"}}"#);
+        assert_eq!(essence(input, &before), essence(&out, &after));
+    }
+
+    #[test]
+    fn front_matter_beyond_the_limit_is_not_written() {
+        let limits = Limits {
+            max_metadata: 64,
+            ..Limits::default()
+        };
+        let input = format!("---\ntitle: {}\n---\nbody\n", "x".repeat(30));
+        let l = Text.layout(&mut Cursor::new(&input), &limits).unwrap();
+        assert_eq!(essence(input.as_bytes(), &l), b"body\n");
+        let e = Text
+            .write(
+                &mut Cursor::new(&input),
+                &mut Vec::new(),
+                r#"{"AIGC":{"Label":"1"}}"#,
+                &limits,
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("front matter of 77 bytes exceeds the limit of 64"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn detection_refuses_binary() {
         assert!(Text.detect("纯文本".as_bytes()));
         assert!(Text.detect(&"生".as_bytes()[..2]));
         assert!(!Text.detect(b"ab\0cd"));
         assert!(!Text.detect(b"\xff\xfe\x00"));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Text,
+            "---\ntitle: x\n---\nbody\n".as_bytes(),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -301,6 +301,14 @@ impl Format for Tiff {
                 "image data runs past the end of the file",
             ));
         }
+        // Labelling rewrites the IFD offset in bytes 4..8: image data there would change.
+        if let Some(bad) = ranges.iter().find(|x| !x.is_empty() && x.start < 8) {
+            return Err(Error::malformed(
+                NAME,
+                bad.start,
+                "image data overlaps the 8-byte TIFF header",
+            ));
+        }
         ranges.sort_by_key(|x| x.start);
         push_range(&mut layout.essence, 0..4);
         for x in ranges {
@@ -330,6 +338,16 @@ impl Format for Tiff {
             None => None,
         };
         let packet = xmp::upsert(existing.as_deref(), json);
+        // The reader refuses a larger value: the labelled copy must read back.
+        if packet.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: ifd0,
+                what: "XMP packet with the label",
+                size: packet.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
         let xmp_at = total + (total & 1);
         let ifd_at = xmp_at + packet.len() as u64 + (packet.len() as u64 & 1);
         let u32le = |v: u64| -> Result<[u8; 4]> {
@@ -346,6 +364,16 @@ impl Format for Tiff {
             field: u32le(xmp_at)?,
         });
         entries.sort_by_key(|e| e.tag);
+        // The reader refuses more entries than this: the labelled copy must read back.
+        if entries.len() as u64 > MAX_ENTRIES {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: ifd0,
+                what: "IFD entry count with the XMP entry",
+                size: entries.len() as u64,
+                limit: MAX_ENTRIES,
+            });
+        }
         let head = read_at(r.src, NAME, "TIFF header", 0, 4, 4)?;
         dst.write_all(&head)?;
         dst.write_all(&u32le(ifd_at)?)?;
@@ -514,5 +542,66 @@ pub(crate) mod tests {
             Tiff.layout(&mut Cursor::new(&bad), &Limits::default())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_full_ifd_is_not_made_unreadable() {
+        // An IFD with the most entries the reader takes, none of them XMP: one more would make
+        // the labelled copy unreadable.
+        let mut input = tiny(true, None);
+        let n = MAX_ENTRIES as usize;
+        let mut ifd = (n as u16).to_le_bytes().to_vec();
+        ifd.extend_from_slice(&input[10..10 + 8 * 12]);
+        for tag in 0..(n - 8) as u16 {
+            ifd.extend_from_slice(&(1000 + tag).to_le_bytes());
+            ifd.extend_from_slice(&[1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        }
+        ifd.extend_from_slice(&0u32.to_le_bytes());
+        let at = input.len() as u32;
+        input.extend_from_slice(&ifd);
+        input[4..8].copy_from_slice(&at.to_le_bytes());
+        assert!(
+            Tiff.layout(&mut Cursor::new(&input), &Limits::default())
+                .is_ok()
+        );
+        let e = Tiff
+            .write(
+                &mut Cursor::new(&input),
+                &mut Vec::new(),
+                "{}",
+                &Limits::default(),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("IFD entry count with the XMP entry of 4097"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn image_data_over_the_header_is_refused() {
+        // Fuzz (label_tiff): a strip at offset 0 covered the IFD offset that labelling
+        // rewrites, so the labelled copy's essence differed.
+        let mut input = tiny(true, None);
+        let strip_offset = 8 + 2 + 4 * 12 + 8; // value field of StripOffsets (5th entry)
+        input[strip_offset..strip_offset + 4].copy_from_slice(&0u32.to_le_bytes());
+        let e = Tiff
+            .layout(&mut Cursor::new(&input), &Limits::default())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tiff at byte 0: image data overlaps the 8-byte TIFF header"
+        );
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Tiff,
+            &tiny(true, None),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
     }
 }

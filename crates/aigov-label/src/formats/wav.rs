@@ -210,7 +210,9 @@ pub(crate) fn scan(src: &mut dyn Source, limits: &Limits) -> Result<Scan> {
     let mut fact = None;
     for c in &chunks {
         match &c.id {
-            b"ds64" => {
+            // The RF64 size chunk (first in the form): its RIFF size changes with labelling.
+            // A `ds64` chunk anywhere else is an ordinary chunk.
+            b"ds64" if rf64 && c.start == 12 => {
                 push_range(&mut layout.essence, c.start..c.start + 4);
                 push_range(&mut layout.essence, c.start + 16..c.payload().end);
             }
@@ -361,6 +363,16 @@ impl Format for Wav {
         limits: &Limits,
     ) -> Result<()> {
         let s = scan(src, limits)?;
+        // The reader refuses a larger chunk: the labelled copy must read back.
+        if json.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: s.chunks_end,
+                what: "AIGC chunk",
+                size: json.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
         let label = label_chunk(json)?;
         // Size of the form after the 8-byte RIFF header.
         let mut form = 4u64;
@@ -403,7 +415,7 @@ impl Format for Wav {
                 }
                 continue;
             }
-            if &c.id == b"ds64" {
+            if s.rf64 && c.start == 12 {
                 dst.write_all(b"ds64")?;
                 copy_range(src, dst, NAME, c.start + 4..c.start + 8)?;
                 dst.write_all(&form.to_le_bytes())?;
@@ -614,6 +626,39 @@ mod tests {
     }
 
     #[test]
+    fn a_ds64_chunk_in_a_riff_file_is_an_ordinary_chunk() {
+        // Fuzz (label_wav): a `ds64` chunk of 0 bytes in a RIFF (not RF64) file was written
+        // back with an 8-byte RIFF size inside it, and the chunks after it no longer lined up.
+        let f = riff(&[
+            chunk(b"ds64", b""),
+            chunk(b"fmt ", &fmt()),
+            chunk(b"data", &samples()),
+        ]);
+        let l = layout(&f).unwrap();
+        assert_eq!(l.essence[0], 8..16);
+        let out = round_trip(&f);
+        assert_eq!(&out[12..20], b"ds64\0\0\0\0");
+        // Nor is a second one in an RF64 file the size chunk.
+        let mut ds64 = 0u64.to_le_bytes().to_vec();
+        ds64.extend((samples().len() as u64).to_le_bytes());
+        ds64.extend(100u64.to_le_bytes());
+        ds64.extend(0u32.to_le_bytes());
+        let body = [
+            chunk(b"ds64", &ds64),
+            chunk(b"ds64", b"x"),
+            chunk(b"fmt ", &fmt()),
+            chunk(b"data", &samples()),
+        ]
+        .concat();
+        let mut f = b"RF64\xFF\xFF\xFF\xFFWAVE".to_vec();
+        f.extend(body);
+        let riff_size = f.len() as u64 - 8;
+        f[20..28].copy_from_slice(&riff_size.to_le_bytes());
+        let out = round_trip(&f);
+        assert_eq!(&out[48..58], b"ds64\x01\0\0\0x\0");
+    }
+
+    #[test]
     fn truncation() {
         let f = riff(&[
             chunk(b"fmt ", &fmt()),
@@ -678,5 +723,15 @@ mod tests {
         // Missing fmt.
         let f = riff(&[chunk(b"data", &samples())]);
         assert!(matches!(layout(&f), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest = crate::formats::testing::labels_read_back_under_every_limit(
+            &Wav,
+            &riff(&[chunk(b"fmt ", &fmt()), chunk(b"data", &samples())]),
+            2048,
+        );
+        assert!(smallest > 1, "{smallest}");
     }
 }

@@ -206,7 +206,18 @@ impl Format for Webp {
             }
             None => None,
         };
-        let xmp_chunk = chunk_bytes(b"XMP ", xmp::upsert(existing.as_deref(), json).as_bytes())?;
+        let packet = xmp::upsert(existing.as_deref(), json);
+        // The reader refuses a larger chunk: the labelled copy must read back.
+        if packet.len() as u64 > limits.max_metadata {
+            return Err(Error::TooLarge {
+                format: NAME,
+                offset: 12,
+                what: "XMP chunk with the label",
+                size: packet.len() as u64,
+                limit: limits.max_metadata,
+            });
+        }
+        let xmp_chunk = chunk_bytes(b"XMP ", packet.as_bytes())?;
         let vp8x = match chunks.iter().find(|c| &c.id == b"VP8X") {
             Some(c) => {
                 let d = c.data();
@@ -315,5 +326,12 @@ mod tests {
                 "prefix {n}"
             );
         }
+    }
+
+    #[test]
+    fn the_labelled_copy_fits_the_limits_it_is_read_with() {
+        let smallest =
+            crate::formats::testing::labels_read_back_under_every_limit(&Webp, &tiny(), 2048);
+        assert!(smallest > 1, "{smallest}");
     }
 }
