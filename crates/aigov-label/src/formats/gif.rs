@@ -299,6 +299,7 @@ impl Format for Gif {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::formats::testing::essence;
     use std::io::Cursor;
 
     use super::*;
@@ -313,13 +314,6 @@ mod tests {
         f.extend_from_slice(&[2, 2, 0x44, 0x01, 0]);
         f.push(0x3B);
         f
-    }
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
     }
 
     #[test]

@@ -284,6 +284,7 @@ impl Format for Jpeg {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::formats::testing::essence;
     use std::io::Cursor;
 
     use super::*;
@@ -306,13 +307,6 @@ mod tests {
         seg(&mut f, 0xDA, &[1, 1, 0, 0, 63, 0]);
         f.extend_from_slice(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]);
         f
-    }
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
     }
 
     #[test]

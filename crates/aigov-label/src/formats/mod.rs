@@ -18,7 +18,26 @@ pub mod webp;
 pub(crate) mod testing {
     use std::io::Cursor;
 
-    use crate::format::{Format, Limits};
+    use crate::format::{Format, Layout, Limits};
+
+    /// The essence bytes of `bytes` under `layout`.
+    pub(crate) fn essence(bytes: &[u8], layout: &Layout) -> Vec<u8> {
+        layout
+            .essence
+            .iter()
+            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
+            .collect()
+    }
+
+    /// The texts of the primary carriers.
+    pub(crate) fn primary(layout: &Layout) -> Vec<String> {
+        layout
+            .carriers
+            .iter()
+            .filter(|c| c.primary)
+            .map(|c| c.text.clone())
+            .collect()
+    }
 
     /// Labels `input` under every `max_metadata` from 1 to `up_to`: whenever writing succeeds,
     /// the copy must read back under the same limits with the label in its primary carrier

@@ -526,6 +526,7 @@ impl Format for Ogg {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::formats::testing::{essence, primary};
     use std::io::Cursor;
 
     const JSON: &str = r#"{"AIGC":{"Label":"1","ContentProducer":"p","ProduceID":"id1","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}}"#;
@@ -630,21 +631,6 @@ mod tests {
         Ogg.write(&mut Cursor::new(b), &mut out, json, &Limits::default())
             .unwrap();
         out
-    }
-
-    fn essence(b: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| b[r.start as usize..r.end as usize].to_vec())
-            .collect()
-    }
-
-    fn primary(l: &Layout) -> Vec<String> {
-        l.carriers
-            .iter()
-            .filter(|c| c.primary)
-            .map(|c| c.text.clone())
-            .collect()
     }
 
     /// Every page's CRC is right and sequence numbers count up from 0.

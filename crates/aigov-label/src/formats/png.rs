@@ -304,6 +304,7 @@ impl Format for Png {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::formats::testing::essence;
     use std::io::Cursor;
 
     use super::*;
@@ -322,13 +323,6 @@ mod tests {
         write_chunk(&mut png, b"IDAT", &z.finish().unwrap()).unwrap();
         write_chunk(&mut png, b"IEND", &[]).unwrap();
         png
-    }
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
     }
 
     #[test]

@@ -215,16 +215,10 @@ impl Format for Text {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::formats::testing::essence;
     use std::io::Cursor;
 
     use super::*;
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
-    }
 
     fn label(input: &[u8], json: &str) -> Vec<u8> {
         let mut out = Vec::new();

@@ -421,6 +421,7 @@ pub(crate) fn exif_user_comment(tiff: &[u8], limits: &Limits) -> Option<String> 
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
+    use crate::formats::testing::essence;
 
     /// A 4×2 8-bit greyscale TIFF, one strip, little- or big-endian, optionally with an EXIF
     /// IFD holding a `UserComment`.
@@ -485,13 +486,6 @@ pub(crate) mod tests {
             f.extend_from_slice(&value);
         }
         f
-    }
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
     }
 
     #[test]

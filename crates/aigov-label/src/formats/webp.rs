@@ -257,6 +257,7 @@ impl Format for Webp {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::formats::testing::essence;
     use std::io::Cursor;
 
     use super::*;
@@ -273,13 +274,6 @@ mod tests {
         f.extend_from_slice(b"WEBP");
         f.extend_from_slice(&c);
         f
-    }
-
-    fn essence(bytes: &[u8], l: &Layout) -> Vec<u8> {
-        l.essence
-            .iter()
-            .flat_map(|r| bytes[r.start as usize..r.end as usize].to_vec())
-            .collect()
     }
 
     #[test]
