@@ -147,6 +147,15 @@ pub fn mask_sample(v: &str) -> String {
         .collect()
 }
 
+/// The value under `key`, inserted as the default (with `key` cloned) if absent.
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    #[allow(clippy::expect_used)]
+    map.get_mut(key).expect("inserted just above")
+}
+
 impl Summary {
     /// An empty summary.
     pub fn new(tool: &str, threshold: f32) -> Summary {
@@ -174,7 +183,8 @@ impl Summary {
     pub fn add_finding(&mut self, f: &FindingRecord, value: &str) {
         self.findings += 1;
         self.validated += u64::from(f.validated);
-        let e = self.by_entity.entry(f.entity_type.clone()).or_default();
+        // Keys are cloned only the first time they are seen: this runs once per finding.
+        let e = entry(&mut self.by_entity, &f.entity_type);
         e.count += 1;
         e.validated += u64::from(f.validated);
         e.max_score = e.max_score.max(f.score);
@@ -184,16 +194,11 @@ impl Summary {
                 e.samples.push(m);
             }
         }
-        let field = f.field.clone().unwrap_or_else(|| "(text)".to_string());
-        *self
-            .by_field
-            .entry(field)
-            .or_default()
-            .entry(f.entity_type.clone())
-            .or_default() += 1;
-        let file = self.by_file.entry(f.file.clone()).or_default();
+        let field = entry(&mut self.by_field, f.field.as_deref().unwrap_or("(text)"));
+        *entry(field, &f.entity_type) += 1;
+        let file = entry(&mut self.by_file, &f.file);
         file.findings += 1;
-        *file.by_entity.entry(f.entity_type.clone()).or_default() += 1;
+        *entry(&mut file.by_entity, &f.entity_type) += 1;
     }
 
     /// Counts an input error.

@@ -433,11 +433,12 @@ fn scan(o: &ScanOpts, redact: Option<(&Redactor, Option<&Path>)>) -> Result<()> 
         Event::Finding(f, value) => {
             worst = worst.max(f.score);
             summary.add_finding(&f, &value);
-            if let Some(w) = findings_out.as_mut() {
-                let line = serde_json::to_string(&f).unwrap_or_default();
-                if let Err(e) = writeln!(w, "{line}") {
-                    write_err.get_or_insert(e);
-                }
+            if let Some(w) = findings_out.as_mut()
+                && let Err(e) = serde_json::to_writer(&mut *w, &f)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"))
+            {
+                write_err.get_or_insert(e);
             }
             if o.sarif.is_some() {
                 sarif_findings.push(f);

@@ -4,12 +4,15 @@
 mod checks;
 mod patterns;
 mod phone;
+mod tokens;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex_automata::{Anchored, Input, meta};
+use regex_automata::dfa::{Automaton, OverlappingState, StartKind, dense};
+use regex_automata::util::start;
+use regex_automata::{Anchored, Input, MatchKind as DfaMatchKind};
 
 use crate::entity::{Entity, EntityType};
 use crate::normalize::{OffsetMap, needs_normalisation, normalise_into};
@@ -26,30 +29,8 @@ const GAP: usize = 6;
 /// `a@b.cn`); shorter windows (`2024`, `Q3`, `10:30`) are not searched.
 const MIN_SPAN: usize = 6;
 
-/// Bytes of a token: printable ASCII.
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0x21;
-    while c <= 0x7E {
-        t[c] = true;
-        c += 1;
-    }
-    t
-};
-
-/// Bytes that make a token worth a regex pass: digits, `@`, `:`, `_`.
-static MARK: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'0' as usize;
-    while c <= b'9' as usize {
-        t[c] = true;
-        c += 1;
-    }
-    t[b'@' as usize] = true;
-    t[b':' as usize] = true;
-    t[b'_' as usize] = true;
-    t
-};
+// Rows are tracked in a `u64` bit set.
+const _: () = assert!(PATTERNS.len() < 64);
 
 /// Presidio's context enhancement: +0.35, and at least 0.4 with context.
 const CONTEXT_BOOST: f32 = 0.35;
@@ -129,8 +110,16 @@ pub enum ConfigError {
 #[derive(Debug)]
 pub struct Scanner {
     patterns: Vec<Pattern>,
-    all: meta::Regex,
-    single: Vec<meta::Regex>,
+    /// Every pattern, anchored, leftmost-first: which row matches first at a start.
+    all: dense::DFA<Vec<u32>>,
+    /// Every pattern, anchored, reporting all matches: which rows match at a start at all.
+    every: dense::DFA<Vec<u32>>,
+    /// Each pattern alone, anchored: the later rows tried when a check rejects a candidate.
+    single: Vec<dense::DFA<Vec<u32>>>,
+    /// `pairs[a] & (1 << (b & 63))` in row `b >> 6`: whether any row can start with the bytes
+    /// `a b` (read off `all`), so that most positions are skipped without a DFA search.
+    pairs: Box<[[u64; 4]; 256]>,
+    prefixes: tokens::Prefixes,
     context: Option<AhoCorasick>,
     context_masks: Vec<u32>,
     context_ascii: Vec<bool>,
@@ -160,15 +149,11 @@ impl Scanner {
             .filter(|p| enabled(p.entity))
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
-        // The lazy DFA of ~30 patterns needs more than the default 2 MiB of cache, or it keeps
-        // rebuilding states; 32 MiB per thread holds it.
-        let all = meta::Builder::new()
-            .configure(meta::Config::new().hybrid_cache_capacity(32 << 20))
-            .build_many(&sources)
-            .map_err(|e| ConfigError::Pattern(e.to_string()))?;
+        let all = anchored_dfa(&sources, DfaMatchKind::LeftmostFirst)?;
+        let every = anchored_dfa(&sources, DfaMatchKind::All)?;
         let single = sources
             .iter()
-            .map(|s| meta::Regex::new(s).map_err(|e| ConfigError::Pattern(e.to_string())))
+            .map(|s| anchored_dfa(std::slice::from_ref(s), DfaMatchKind::LeftmostFirst))
             .collect::<Result<Vec<_>, _>>()?;
 
         let mut thresholds = [config.threshold; 32];
@@ -252,9 +237,13 @@ impl Scanner {
             })
             .collect();
 
+        let pairs = start_pairs(&all);
         Ok(Scanner {
             patterns,
+            pairs,
+            prefixes: tokens::Prefixes::new(),
             all,
+            every,
             single,
             context,
             context_masks,
@@ -332,37 +321,17 @@ impl Scanner {
     fn scan_ascii(&self, hay: &str, map: Option<&OffsetMap>, out: &mut Vec<Finding>) {
         let b = hay.as_bytes();
         let n = b.len();
-        let mut i = 0;
+        let mut tokens = tokens::Tokens::new(b, &self.prefixes);
         // (start with a plate's province character, start of the first token, end)
         let mut window: Option<(usize, usize, usize)> = None;
         let mut done = 0; // end of the last finding
-        while i < n {
-            if !TOKEN[usize::from(b[i])] {
-                i += 1;
-                continue;
-            }
-            let s = i;
-            let mut interesting = false;
-            while i < n && TOKEN[usize::from(b[i])] {
-                interesting |= MARK[usize::from(b[i])];
-                i += 1;
-            }
-            let tok = &b[s..i];
-            let pem = tok.starts_with(b"-----");
-            if !(interesting
-                || pem
-                || tok.len() >= 20
-                || tok.starts_with(b"www.")
-                || tok.starts_with(b"WWW."))
-            {
-                continue;
-            }
+        while let Some((s, i)) = tokens.next() {
             let mut e = i;
-            if pem {
+            if b[s..i].starts_with(b"-----") {
                 e = memchr::memchr(b'\n', &b[i..])
                     .map_or(n, |k| i + k)
                     .min(i + 200);
-                i = e;
+                tokens.skip_to(e);
             }
             // After non-ASCII text, look back for a plate's province character (and the
             // letter and middle dot of `京A·12345`); that character counts toward the span.
@@ -393,7 +362,12 @@ impl Scanner {
         }
     }
 
-    /// The regex pass over `hay[from..to]`; returns the end of the last finding.
+    /// The pattern pass over `hay[from..to]`; returns the end of the last finding.
+    ///
+    /// Every row of the table starts at an ASCII word boundary before a word character, or
+    /// with `+`, `(`, `:`, `-` or a CJK character (a plate's province); the anchored DFAs are
+    /// run from those positions only, in order, which finds the same leftmost match as an
+    /// unanchored search without the state blow-up of tracking every possible start at once.
     fn scan_window(
         &self,
         hay: &str,
@@ -402,29 +376,16 @@ impl Scanner {
         map: Option<&OffsetMap>,
         out: &mut Vec<Finding>,
     ) -> usize {
+        let b = hay.as_bytes();
         let mut at = from;
-        while !hay.is_char_boundary(at) {
-            at += 1;
-        }
         let mut last = 0;
         while at < to {
-            let Some(m) = self.all.search(&Input::new(hay).range(at..to)) else {
-                break;
-            };
-            let (start, pid) = (m.start(), m.pattern().as_usize());
-            let mut found = self.accept(hay, start, m.end(), pid);
-            if found.is_none() {
-                for q in pid + 1..self.patterns.len() {
-                    let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
-                    if let Some(m2) = self.single[q].search(&input) {
-                        found = self.accept(hay, start, m2.end(), q);
-                        if found.is_some() {
-                            break;
-                        }
-                    }
-                }
+            if !self.may_start(b, at) {
+                at += 1;
+                continue;
             }
-            match found {
+            let start = at;
+            match self.at_start(hay, start, to) {
                 Some(mut f) => {
                     at = f.end.max(start + 1);
                     last = f.end;
@@ -434,13 +395,64 @@ impl Scanner {
                     }
                     out.push(f);
                 }
-                None => at = next_char(hay, start),
-            }
-            while at < hay.len() && !hay.is_char_boundary(at) {
-                at += 1;
+                None => {
+                    // No row starts inside a run of word characters.
+                    at = start + 1;
+                    if is_word(b[start]) {
+                        while at < to && is_word(b[at]) {
+                            at += 1;
+                        }
+                    }
+                }
             }
         }
         last
+    }
+
+    /// Whether a row of the table can start at `i` (see [`Scanner::scan_window`]): the two
+    /// bytes there begin some row, and a word character follows a non-word byte.
+    fn may_start(&self, b: &[u8], i: usize) -> bool {
+        let Some(&a) = b.get(i) else {
+            return false;
+        };
+        if is_word(a) && i > 0 && is_word(b[i - 1]) {
+            return false;
+        }
+        match b.get(i + 1) {
+            Some(&n) => self.pairs[usize::from(a)][usize::from(n >> 6)] & (1 << (n & 63)) != 0,
+            None => self.pairs[usize::from(a)].iter().any(|r| *r != 0),
+        }
+    }
+
+    /// The first row, in table order, that matches at `start` and passes its check.
+    fn at_start(&self, hay: &str, start: usize, to: usize) -> Option<Finding> {
+        let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
+        let m = self.all.try_search_fwd(&input).ok()??;
+        let pid = m.pattern().as_usize();
+        if let Some(f) = self.accept(hay, start, m.offset(), pid) {
+            return Some(f);
+        }
+        // Rejected: the later rows that match here at all, in one walk, then each of them
+        // alone for its own (leftmost-first) end.
+        let mut rows = 0u64;
+        let mut state = OverlappingState::start();
+        while let Ok(()) = self.every.try_search_overlapping_fwd(&input, &mut state) {
+            match state.get_match() {
+                Some(hm) => rows |= 1 << (hm.pattern().as_usize() & 63),
+                None => break,
+            }
+        }
+        rows &= !((2u64 << pid) - 1);
+        while rows != 0 {
+            let q = rows.trailing_zeros() as usize;
+            rows &= rows - 1;
+            if let Ok(Some(m2)) = self.single[q].try_search_fwd(&input)
+                && let Some(f) = self.accept(hay, start, m2.offset(), q)
+            {
+                return Some(f);
+            }
+        }
+        None
     }
 
     fn accept(&self, hay: &str, start: usize, end: usize, pid: usize) -> Option<Finding> {
@@ -521,18 +533,59 @@ impl Scanner {
     }
 }
 
+/// An anchored dense DFA of `sources` (ASCII word boundaries only, so it
+/// needs no lazy states at search time).
+fn anchored_dfa(
+    sources: &[String],
+    kind: DfaMatchKind,
+) -> Result<dense::DFA<Vec<u32>>, ConfigError> {
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .match_kind(kind),
+        )
+        .build_many(sources)
+        .map_err(|e| ConfigError::Pattern(e.to_string()))
+}
+
+/// Which two-byte prefixes can begin a match of `dfa` (anchored, after any kind of byte).
+fn start_pairs(dfa: &dense::DFA<Vec<u32>>) -> Box<[[u64; 4]; 256]> {
+    let mut pairs = Box::new([[0u64; 4]; 256]);
+    for before in [None, Some(b'a'), Some(b' '), Some(b'\n')] {
+        let config = start::Config::new()
+            .anchored(Anchored::Yes)
+            .look_behind(before);
+        let Ok(s0) = dfa.start_state(&config) else {
+            // No start state for this context: allow everything (only slower).
+            *pairs = [[u64::MAX; 4]; 256];
+            return pairs;
+        };
+        for a in 0..=255u8 {
+            let s1 = dfa.next_state(s0, a);
+            if dfa.is_dead_state(s1) {
+                continue;
+            }
+            for b in 0..=255u8 {
+                let s2 = dfa.next_state(s1, b);
+                if dfa.is_match_state(s1) || !dfa.is_dead_state(s2) {
+                    pairs[usize::from(a)][usize::from(b >> 6)] |= 1 << (b & 63);
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// A word character of ASCII word boundaries.
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
 fn word_bounded(b: &[u8], s: usize, e: usize) -> bool {
     let w = |i: Option<&u8>| i.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
     let before = s > 0 && w(b.get(s - 1));
     !before && !w(b.get(e))
-}
-
-fn next_char(s: &str, i: usize) -> usize {
-    let mut j = i + 1;
-    while j < s.len() && !s.is_char_boundary(j) {
-        j += 1;
-    }
-    j
 }
 
 #[cfg(test)]

@@ -372,7 +372,10 @@ where
                 _ => return Err(err(j, "control character in string")),
             }
         }
-        if let Some(p) = self.b[start..j].iter().position(|c| *c < 0x20) {
+        // A branch-free pass (it vectorises); the position only when there is one.
+        if self.b[start..j].iter().fold(false, |a, &c| a | (c < 0x20))
+            && let Some(p) = self.b[start..j].iter().position(|c| *c < 0x20)
+        {
             return Err(err(start + p, "control character in string"));
         }
         self.i = j + 1;

@@ -160,6 +160,8 @@ impl BatchReader {
             return Ok(None);
         }
         let mut data = std::mem::take(&mut self.carry);
+        // One allocation per batch, not a dozen doublings (each a copy and fresh pages).
+        data.reserve(opts.batch_bytes.max(1) + 64 * 1024);
         let first_record = self.next_record;
         let offset = self.offset;
         let mut too_long = Vec::new();

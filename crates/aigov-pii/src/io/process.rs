@@ -95,8 +95,16 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
     let mut invalid = 0usize;
     let mut first_invalid = None;
     let mut edits = Vec::new();
-    for chunk in b.data.utf8_chunks() {
-        let valid = chunk.valid();
+    // Valid text (the usual case) is checked at SIMD speed and scanned as one chunk.
+    let whole = utf8(&b.data).ok();
+    let chunks = whole.into_iter().map(|s| (s, &[][..])).chain(
+        whole
+            .is_none()
+            .then(|| b.data.utf8_chunks().map(|c| (c.valid(), c.invalid())))
+            .into_iter()
+            .flatten(),
+    );
+    for (valid, invalid_bytes) in chunks {
         found.clear();
         run.scanner.scan_into(valid, &mut found);
         for f in &found {
@@ -119,10 +127,10 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
             }
         }
         pos += valid.len();
-        if !chunk.invalid().is_empty() {
+        if !invalid_bytes.is_empty() {
             invalid += 1;
             first_invalid.get_or_insert(b.offset + pos as u64);
-            pos += chunk.invalid().len();
+            pos += invalid_bytes.len();
         }
     }
     if let Some(at) = first_invalid {
@@ -163,11 +171,8 @@ fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn
         let body = trim_eol(raw);
         let first = out.findings.len();
         edits.clear();
-        let result = match std::str::from_utf8(body) {
-            Err(e) => Err(format!(
-                "invalid UTF-8 at byte {}; record skipped",
-                e.valid_up_to()
-            )),
+        let result = match utf8(body) {
+            Err(at) => Err(format!("invalid UTF-8 at byte {at}; record skipped")),
             Ok(text) if text.trim().is_empty() => Ok(()),
             Ok(text) => f(run, file, text, record, b, out, &mut edits),
         };
@@ -231,6 +236,15 @@ fn field_finding(
             end: re,
             text: escape(t),
         });
+    }
+}
+
+/// `bytes` as text, or the offset of the first invalid byte (SIMD validation; the standard
+/// library only to locate an error).
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, usize> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(_) => std::str::from_utf8(bytes).map_err(|e| e.valid_up_to()),
     }
 }
 
