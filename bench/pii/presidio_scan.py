@@ -7,8 +7,13 @@ reports character offsets) and prints MB/s on stderr.
 usage: presidio_scan.py CORPUS.jsonl FINDINGS.jsonl
 """
 import json
+import logging
 import sys
 import time
+
+# tldextract (used by the URL and e-mail recognizers) tries to download the public suffix
+# list and logs a traceback when it cannot; it then uses its bundled snapshot.
+logging.getLogger("tldextract").setLevel(logging.CRITICAL)
 
 from presidio_analyzer import RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import (
