@@ -120,6 +120,8 @@ pub struct Scanner {
     /// `a b` (read off `all`), so that most positions are skipped without a DFA search.
     pairs: Box<[[u64; 4]; 256]>,
     prefixes: tokens::Prefixes,
+    /// The fewest bytes any row matches: no search starts closer than this to a window's end.
+    min_len: usize,
     context: Option<AhoCorasick>,
     context_masks: Vec<u32>,
     context_ascii: Vec<bool>,
@@ -238,10 +240,17 @@ impl Scanner {
             .collect();
 
         let pairs = start_pairs(&all);
+        let mut min_len = usize::MAX;
+        for src in &sources {
+            let hir = regex_automata::util::syntax::parse(src)
+                .map_err(|e| ConfigError::Pattern(e.to_string()))?;
+            min_len = min_len.min(hir.properties().minimum_len().unwrap_or(0));
+        }
         Ok(Scanner {
             patterns,
             pairs,
             prefixes: tokens::Prefixes::new(),
+            min_len: if sources.is_empty() { 0 } else { min_len },
             all,
             every,
             single,
@@ -379,7 +388,8 @@ impl Scanner {
         let b = hay.as_bytes();
         let mut at = from;
         let mut last = 0;
-        while at < to {
+        // A match lies inside `start..to`: none starts closer to the end than the shortest row.
+        while at < to && to - at >= self.min_len {
             if !self.may_start(b, at) {
                 at += 1;
                 continue;
@@ -577,9 +587,22 @@ fn start_pairs(dfa: &dense::DFA<Vec<u32>>) -> Box<[[u64; 4]; 256]> {
     pairs
 }
 
+/// Word characters of ASCII word boundaries (`[0-9A-Za-z_]`), as a table: this is asked of
+/// every byte of every window.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
+
 /// A word character of ASCII word boundaries.
 fn is_word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
+    WORD[usize::from(c)]
 }
 
 fn word_bounded(b: &[u8], s: usize, e: usize) -> bool {

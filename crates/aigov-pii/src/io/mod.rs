@@ -1,11 +1,12 @@
 //! Streaming scans and redaction of files (feature `io`): plain text, JSON lines, CSV/TSV and
 //! Parquet, gzip/zstd-compressed or not, from files, folders or stdin.
 //!
-//! Inputs are read sequentially in batches of whole records (a few MiB each; a record never
-//! straddles two batches). Batches, from one large file or from many small ones, are scanned
-//! in parallel on a thread pool and their results are emitted in input order, so the
-//! findings file is the same whatever the thread count. Memory is bounded by
-//! `2 × threads × batch size` plus the longest record allowed.
+//! Inputs are read sequentially, on a thread of their own, in batches of whole records (a few
+//! MiB each; a record never straddles two batches). Batches, from one large file or from many
+//! small ones, are scanned in parallel on a thread pool while the next ones are read, and
+//! their results are emitted in input order, so the findings file is the same whatever the
+//! thread count. Memory is bounded by `4 × threads × batch size` plus the longest record
+//! allowed.
 
 mod batch;
 #[cfg(feature = "parquet")]
@@ -105,6 +106,9 @@ pub enum RunError {
     /// A configuration problem for an input (unknown column …).
     #[error("{0}: {1}")]
     Config(String, String),
+    /// Scanning failed unexpectedly (a bug) while redacting: the copy would be incomplete.
+    #[error("{0}: {1}")]
+    Scan(String, String),
 }
 
 thread_local! {
@@ -131,11 +135,28 @@ fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-/// Something to do at a position in a round of batches.
-enum Deferred {
+/// What the reader thread sends to the emitter, in input order.
+enum Item {
+    /// Records to scan.
+    Batch(Batch),
+    /// Something to report as it is.
     Event(Event),
-    /// A file has no more batches: finish its output and report it.
-    Finish(Open),
+    /// The redacted copy of input `.0`, written as its batches are emitted.
+    Opened(usize, source::Output),
+    /// Input `.0` has no more batches.
+    Finish(usize),
+    /// The run stops.
+    Fatal(RunError),
+}
+
+/// A place in the emitter's queue.
+enum Slot {
+    /// A batch of input `file`, being scanned as task `seq`.
+    Batch {
+        seq: u64,
+        file: usize,
+    },
+    Item(Item),
 }
 
 struct Open {
@@ -146,138 +167,252 @@ struct Open {
 
 impl Run<'_> {
     /// Runs over `inputs`, calling `on_event` in input order.
+    ///
+    /// Three stages overlap: a reader thread opens the inputs and cuts them into batches,
+    /// `threads` scanning threads scan up to `2 × threads` batches at a time (the pool's size;
+    /// the pool itself serves Parquet row groups), and the calling thread reports
+    /// results and writes redacted copies in input order. The reader runs at most
+    /// `2 × threads` items ahead (a bounded channel), so memory stays bounded.
     pub fn run(&self, inputs: &[Input], on_event: &mut dyn FnMut(Event)) -> Result<(), RunError> {
         let width = self.pool.current_num_threads().max(1) * 2;
-        let mut next_input = 0;
-        let mut current: Option<Open> = None;
-        let mut stats: Vec<(u64, u64)> = vec![(0, 0); inputs.len()];
-        loop {
-            // Gather up to `width` batches, across files. Events that happen while gathering
-            // (a file that cannot be opened, a file that ends) keep their place, so that
-            // everything is reported in input order.
-            let mut batches: Vec<Batch> = Vec::with_capacity(width);
-            let mut deferred: Vec<(usize, Option<Deferred>)> = Vec::new();
-            while batches.len() < width {
-                if current.is_none() {
-                    if next_input == inputs.len() {
-                        break;
-                    }
-                    let i = next_input;
-                    next_input += 1;
-                    // Nothing pending: report directly (a Parquet file is scanned right here,
-                    // and its findings need not wait in memory).
-                    let opened = if batches.is_empty() && deferred.is_empty() {
-                        self.open(i, &inputs[i], on_event)?
-                    } else {
-                        let mut events = Vec::new();
-                        let opened = self.open(i, &inputs[i], &mut |e| events.push(e))?;
-                        let at = batches.len();
-                        deferred.extend(events.into_iter().map(|e| (at, Some(Deferred::Event(e)))));
-                        opened
-                    };
-                    match opened {
-                        Some(o) => current = Some(o),
-                        None => continue,
-                    }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(width);
+        std::thread::scope(|threads| {
+            threads.spawn(move || self.read_all(inputs, &tx));
+            let result = self.emit_all(inputs, &rx, width, on_event);
+            // On an early return the reader's next send fails and it stops.
+            drop(rx);
+            result
+        })
+    }
+
+    /// The reader stage: every input, opened and cut into batches, in order.
+    fn read_all(&self, inputs: &[Input], tx: &std::sync::mpsc::SyncSender<Item>) {
+        for (i, input) in inputs.iter().enumerate() {
+            let mut send = |e: Event| {
+                let _ = tx.send(Item::Event(e));
+            };
+            let Open {
+                index,
+                mut reader,
+                out,
+            } = match self.open(i, input, &mut send) {
+                Ok(Some(o)) => o,
+                Ok(None) => continue,
+                Err(e) => {
+                    let _ = tx.send(Item::Fatal(e));
+                    return;
                 }
-                let Some(cur) = current.as_mut() else { break };
-                match cur.reader.next_batch(self.options) {
-                    Ok(Some(b)) => batches.push(b),
-                    Ok(None) => {
-                        let at = batches.len();
-                        deferred.extend(current.take().map(|o| (at, Some(Deferred::Finish(o)))));
+            };
+            if let Some(out) = out
+                && tx.send(Item::Opened(index, out)).is_err()
+            {
+                return;
+            }
+            loop {
+                match reader.next_batch(self.options) {
+                    Ok(Some(b)) => {
+                        if tx.send(Item::Batch(b)).is_err() {
+                            return;
+                        }
                     }
+                    Ok(None) => break,
                     Err(e) => {
                         let err = InputError {
-                            file: inputs[cur.index].name.clone(),
-                            record: Some(cur.reader.next_record()),
+                            file: input.name.clone(),
+                            record: Some(reader.next_record()),
                             message: format!(
                                 "read failed (truncated or corrupt input?): {e}; the rest of the file was not scanned"
                             ),
                         };
-                        let at = batches.len();
-                        deferred.push((at, Some(Deferred::Event(Event::Error(err)))));
-                        deferred.extend(current.take().map(|o| (at, Some(Deferred::Finish(o)))));
+                        if tx.send(Item::Event(Event::Error(err))).is_err() {
+                            return;
+                        }
+                        break;
                     }
                 }
             }
-            if batches.is_empty()
-                && deferred.is_empty()
-                && current.is_none()
-                && next_input == inputs.len()
-            {
-                break;
+            if tx.send(Item::Finish(index)).is_err() {
+                return;
             }
-            let results: Vec<process::BatchOut> = self.pool.install(|| {
-                use rayon::prelude::*;
-                // One task per batch, so that threads share the round evenly.
-                batches
-                    .par_iter()
-                    .with_max_len(1)
-                    .map(|b| process::process(self, b, &inputs[b.file].name))
-                    .collect()
-            });
-            let mut cursor = 0;
-            for (i, (b, r)) in batches.iter().zip(results).enumerate() {
-                while cursor < deferred.len() && deferred[cursor].0 <= i {
-                    if let Some(d) = deferred[cursor].1.take() {
-                        self.settle(d, inputs, &stats, on_event)?;
+        }
+    }
+
+    /// The scanning and reporting stages: batches go to the pool as they arrive, and
+    /// everything is reported in the order the reader sent it.
+    fn emit_all(
+        &self,
+        inputs: &[Input],
+        rx: &std::sync::mpsc::Receiver<Item>,
+        width: usize,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(), RunError> {
+        use std::collections::{HashMap, VecDeque};
+        use std::sync::mpsc::{TryRecvError, channel};
+
+        let mut outs: Vec<Option<source::Output>> = inputs.iter().map(|_| None).collect();
+        let mut stats: Vec<(u64, u64)> = vec![(0, 0); inputs.len()];
+        // Scanning threads of their own (not pool tasks): they sleep on the channel when the
+        // reader is behind instead of spinning, so CPU time is scanning time.
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(u64, Batch)>(width);
+        let work_rx = std::sync::Mutex::new(work_rx);
+        let (done_tx, done_rx) = channel::<(u64, process::BatchOut)>();
+        std::thread::scope(|scope| {
+            for _ in 0..self.pool.current_num_threads().max(1) {
+                let (work_rx, done) = (&work_rx, done_tx.clone());
+                scope.spawn(move || {
+                    loop {
+                        let job = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((task, b)) = job else { return };
+                        let name = &inputs[b.file].name;
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            process::process(self, &b, name)
+                        }))
+                        .unwrap_or_else(|_| process::BatchOut::failed(&b, name));
+                        drop(b);
+                        if done.send((task, out)).is_err() {
+                            return;
+                        }
                     }
-                    cursor += 1;
-                }
-                stats[b.file].0 += r.bytes;
-                stats[b.file].1 += r.records;
-                on_event(Event::Progress(r.bytes, r.records));
-                for f in r.findings {
-                    on_event(Event::Finding(f.0, f.1));
-                }
-                for e in r.errors {
-                    on_event(Event::Error(e));
-                }
-                for n in r.notes {
-                    on_event(Event::Note(n));
-                }
-                if let Some(red) = r.redacted {
-                    // The batch's file is still open, or finishes later in this round.
-                    let pending = deferred[cursor..].iter_mut().find_map(|(_, d)| match d {
-                        Some(Deferred::Finish(o)) if o.index == b.file => o.out.as_mut(),
-                        _ => None,
-                    });
-                    let out = match current.as_mut() {
-                        Some(c) if c.index == b.file => c.out.as_mut(),
-                        _ => pending,
+                });
+            }
+            drop(done_tx);
+            let result = (|| {
+                let mut queue: VecDeque<Slot> = VecDeque::new();
+                let mut results: HashMap<u64, process::BatchOut> = HashMap::new();
+                let (mut seq, mut in_flight, mut input_done) = (0u64, 0usize, false);
+                loop {
+                    // Report everything ready at the front.
+                    while let Some(front) = queue.front() {
+                        let slot = match front {
+                            Slot::Batch { seq, .. } if !results.contains_key(seq) => break,
+                            _ => queue.pop_front(),
+                        };
+                        match slot {
+                            Some(Slot::Batch { seq, file }) => {
+                                if let Some(r) = results.remove(&seq) {
+                                    self.emit_batch(
+                                        inputs, file, r, &mut outs, &mut stats, on_event,
+                                    )?;
+                                }
+                            }
+                            Some(Slot::Item(item)) => {
+                                self.emit_item(inputs, item, &mut outs, &stats, on_event)?;
+                            }
+                            None => {}
+                        }
+                    }
+                    if input_done && queue.is_empty() {
+                        return Ok(());
+                    }
+                    // Take more input while there is room; otherwise wait for a scan.
+                    let next = if input_done || in_flight >= width {
+                        None
+                    } else if queue.is_empty() {
+                        match rx.recv() {
+                            Ok(item) => Some(item),
+                            Err(_) => {
+                                input_done = true;
+                                continue;
+                            }
+                        }
+                    } else {
+                        match rx.try_recv() {
+                            Ok(item) => Some(item),
+                            Err(TryRecvError::Empty) => None,
+                            Err(TryRecvError::Disconnected) => {
+                                input_done = true;
+                                continue;
+                            }
+                        }
                     };
-                    if let Some(out) = out {
-                        out.write_all(&red)
-                            .map_err(|e| RunError::Output(inputs[b.file].name.clone(), e))?;
+                    match next {
+                        Some(Item::Batch(b)) => {
+                            let file = b.file;
+                            // Never blocks: at most `width` jobs are queued or running.
+                            if work_tx.send((seq, b)).is_err() {
+                                return Ok(());
+                            }
+                            queue.push_back(Slot::Batch { seq, file });
+                            seq += 1;
+                            in_flight += 1;
+                        }
+                        Some(item) => queue.push_back(Slot::Item(item)),
+                        None => {
+                            // The front is a batch being scanned: wait for a scan to finish.
+                            let Ok((task, out)) = done_rx.recv() else {
+                                return Err(RunError::Scan(
+                                    "-".into(),
+                                    "the scanning threads stopped".into(),
+                                ));
+                            };
+                            results.insert(task, out);
+                            in_flight -= 1;
+                        }
                     }
                 }
-            }
-            for (_, d) in deferred.into_iter().skip(cursor) {
-                if let Some(d) = d {
-                    self.settle(d, inputs, &stats, on_event)?;
-                }
-            }
+            })();
+            // The scanning threads stop when the job channel closes.
+            drop(work_tx);
+            result
+        })
+    }
+
+    fn emit_batch(
+        &self,
+        inputs: &[Input],
+        file: usize,
+        r: process::BatchOut,
+        outs: &mut [Option<source::Output>],
+        stats: &mut [(u64, u64)],
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(), RunError> {
+        if r.failed && self.redactor.is_some() {
+            let why = r
+                .errors
+                .first()
+                .map_or_else(String::new, |e| e.message.clone());
+            return Err(RunError::Scan(inputs[file].name.clone(), why));
+        }
+        stats[file].0 += r.bytes;
+        stats[file].1 += r.records;
+        on_event(Event::Progress(r.bytes, r.records));
+        for f in r.findings {
+            on_event(Event::Finding(f.0, f.1));
+        }
+        for e in r.errors {
+            on_event(Event::Error(e));
+        }
+        for n in r.notes {
+            on_event(Event::Note(n));
+        }
+        if let (Some(red), Some(out)) = (r.redacted, outs[file].as_mut()) {
+            out.write_all(&red)
+                .map_err(|e| RunError::Output(inputs[file].name.clone(), e))?;
         }
         Ok(())
     }
 
-    fn settle(
+    fn emit_item(
         &self,
-        d: Deferred,
         inputs: &[Input],
+        item: Item,
+        outs: &mut [Option<source::Output>],
         stats: &[(u64, u64)],
         on_event: &mut dyn FnMut(Event),
     ) -> Result<(), RunError> {
-        match d {
-            Deferred::Event(e) => on_event(e),
-            Deferred::Finish(f) => {
-                let name = inputs[f.index].name.clone();
-                if let Some(out) = f.out {
+        match item {
+            Item::Event(e) => on_event(e),
+            Item::Opened(index, out) => outs[index] = Some(out),
+            Item::Finish(index) => {
+                let name = inputs[index].name.clone();
+                if let Some(out) = outs[index].take() {
                     out.finish()
                         .map_err(|e| RunError::Output(name.clone(), e))?;
                 }
-                let (bytes, records) = stats[f.index];
+                let (bytes, records) = stats[index];
                 on_event(Event::File {
                     name,
                     bytes,
@@ -285,6 +420,9 @@ impl Run<'_> {
                     skipped: None,
                 });
             }
+            Item::Fatal(e) => return Err(e),
+            // Batches are queued as slots, never as items.
+            Item::Batch(_) => {}
         }
         Ok(())
     }

@@ -14,6 +14,32 @@ pub(crate) struct BatchOut {
     pub redacted: Option<Vec<u8>>,
     pub bytes: u64,
     pub records: u64,
+    /// The scan failed unexpectedly; `errors` says where.
+    pub failed: bool,
+}
+
+impl BatchOut {
+    /// The result of a batch whose scan failed unexpectedly (a bug): an error naming the
+    /// records. A redaction run stops on it (see `failed`): its copy would be incomplete.
+    pub(crate) fn failed(b: &Batch, file: &str) -> BatchOut {
+        BatchOut {
+            findings: Vec::new(),
+            errors: vec![InputError {
+                file: file.to_string(),
+                record: Some(b.first_record),
+                message: format!(
+                    "internal error while scanning records {} to {}; they were not scanned",
+                    b.first_record,
+                    b.first_record + b.records.saturating_sub(1)
+                ),
+            }],
+            notes: Vec::new(),
+            redacted: None,
+            bytes: b.data.len() as u64,
+            records: b.records,
+            failed: true,
+        }
+    }
 }
 
 /// A replacement of `raw[start..end]` in a record.
@@ -46,6 +72,7 @@ pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
             .map(|_| Vec::with_capacity(b.data.len() + b.data.len() / 8)),
         bytes: b.data.len() as u64,
         records: b.records,
+        failed: false,
     };
     for (rec, len) in &b.too_long {
         out.errors.push(InputError {
