@@ -49,11 +49,23 @@ fn pack(flags: &[u8; 64]) -> u64 {
 }
 
 fn classify(b: &[u8], at: usize) -> Block {
-    let mut chunk = [0u8; 64];
-    if at < b.len() {
-        let end = (at + 64).min(b.len());
-        chunk[..end - at].copy_from_slice(&b[at..end]);
+    match b
+        .get(at..at + 64)
+        .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+    {
+        Some(chunk) => classify_chunk(chunk),
+        None => {
+            // The last, partial block: padded with zeros (no token, no mark).
+            let mut chunk = [0u8; 64];
+            if at < b.len() {
+                chunk[..b.len() - at].copy_from_slice(&b[at..]);
+            }
+            classify_chunk(&chunk)
+        }
     }
+}
+
+fn classify_chunk(chunk: &[u8; 64]) -> Block {
     // Branch-free flags (`|`, not `||`), so that the loops vectorise.
     let mut flags = [[0u8; 64]; 2];
     for (i, &c) in chunk.iter().enumerate() {

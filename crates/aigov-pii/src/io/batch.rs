@@ -46,6 +46,8 @@ pub(crate) struct BatchReader {
     /// A read error to report after the records read before it.
     pending: Option<io::Error>,
     binary: bool,
+    /// Buffers of scanned batches, to be reused.
+    spare: Vec<Vec<u8>>,
     header: Option<Vec<u8>>,
     columns: Option<Arc<Columns>>,
     done: bool,
@@ -69,6 +71,7 @@ impl BatchReader {
             carry: Vec::new(),
             pending: None,
             binary,
+            spare: Vec::new(),
             header: None,
             columns: None,
             done: false,
@@ -88,6 +91,13 @@ impl BatchReader {
             br.header = Some(h);
         }
         Ok(br)
+    }
+
+    /// Hands back the buffer of a scanned batch for reuse (at most a few are kept).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < 4 {
+            self.spare.push(buf);
+        }
     }
 
     pub fn is_binary(&self) -> bool {
@@ -159,8 +169,17 @@ impl BatchReader {
         if self.done {
             return Ok(None);
         }
-        let mut data = std::mem::take(&mut self.carry);
-        // One allocation per batch, not a dozen doublings (each a copy and fresh pages).
+        // A recycled buffer when there is one (its pages are already mapped), and one
+        // allocation per batch otherwise, not a dozen doublings (each a copy and fresh pages).
+        let mut data = match self.spare.pop() {
+            Some(mut d) => {
+                d.clear();
+                d.extend_from_slice(&self.carry);
+                self.carry.clear();
+                d
+            }
+            None => std::mem::take(&mut self.carry),
+        };
         data.reserve(opts.batch_bytes.max(1) + 64 * 1024);
         let first_record = self.next_record;
         let offset = self.offset;

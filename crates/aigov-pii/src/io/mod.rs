@@ -176,9 +176,11 @@ impl Run<'_> {
     pub fn run(&self, inputs: &[Input], on_event: &mut dyn FnMut(Event)) -> Result<(), RunError> {
         let width = self.pool.current_num_threads().max(1) * 2;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(width);
+        // Buffers of scanned batches go back to the reader.
+        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|threads| {
-            threads.spawn(move || self.read_all(inputs, &tx));
-            let result = self.emit_all(inputs, &rx, width, on_event);
+            threads.spawn(move || self.read_all(inputs, &tx, &recycle_rx));
+            let result = self.emit_all(inputs, &rx, width, &recycle_tx, on_event);
             // On an early return the reader's next send fails and it stops.
             drop(rx);
             result
@@ -186,7 +188,12 @@ impl Run<'_> {
     }
 
     /// The reader stage: every input, opened and cut into batches, in order.
-    fn read_all(&self, inputs: &[Input], tx: &std::sync::mpsc::SyncSender<Item>) {
+    fn read_all(
+        &self,
+        inputs: &[Input],
+        tx: &std::sync::mpsc::SyncSender<Item>,
+        recycled: &std::sync::mpsc::Receiver<Vec<u8>>,
+    ) {
         for (i, input) in inputs.iter().enumerate() {
             let mut send = |e: Event| {
                 let _ = tx.send(Item::Event(e));
@@ -209,6 +216,9 @@ impl Run<'_> {
                 return;
             }
             loop {
+                while let Ok(buf) = recycled.try_recv() {
+                    reader.recycle(buf);
+                }
                 match reader.next_batch(self.options) {
                     Ok(Some(b)) => {
                         if tx.send(Item::Batch(b)).is_err() {
@@ -244,6 +254,7 @@ impl Run<'_> {
         inputs: &[Input],
         rx: &std::sync::mpsc::Receiver<Item>,
         width: usize,
+        recycle: &std::sync::mpsc::Sender<Vec<u8>>,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<(), RunError> {
         use std::collections::{HashMap, VecDeque};
@@ -258,7 +269,7 @@ impl Run<'_> {
         let (done_tx, done_rx) = channel::<(u64, process::BatchOut)>();
         std::thread::scope(|scope| {
             for _ in 0..self.pool.current_num_threads().max(1) {
-                let (work_rx, done) = (&work_rx, done_tx.clone());
+                let (work_rx, done, recycle) = (&work_rx, done_tx.clone(), recycle.clone());
                 scope.spawn(move || {
                     loop {
                         let job = match work_rx.lock() {
@@ -271,7 +282,7 @@ impl Run<'_> {
                             process::process(self, &b, name)
                         }))
                         .unwrap_or_else(|_| process::BatchOut::failed(&b, name));
-                        drop(b);
+                        let _ = recycle.send(b.data);
                         if done.send((task, out)).is_err() {
                             return;
                         }
