@@ -32,15 +32,15 @@ for kind in prose dense; do
   fi
   bytes=$(stat -c %s "$corpus")
   echo "== $kind corpus: $((bytes / 1000000)) MB"
-  declare -A rate
+  declare -A rate cpu
   for t in 1 2; do
     # Wall time, and CPU time (user + system) for MB per CPU-second: the per-core figure.
     /usr/bin/time -f "%e %U %S" -o "$work/time" \
       "$aigov" pii scan "$corpus" --threads $t -q --findings "$work/$kind.aigov.t$t.jsonl" > /dev/null
     read -r wall user sys < "$work/time"
     rate[$t]=$(echo "$bytes / 1000000 / $wall" | bc -l)
-    printf 'aigov --threads %s: %.1f MB/s wall, %.1f MB per CPU-second\n' "$t" "${rate[$t]}" \
-      "$(echo "$bytes / 1000000 / ($user + $sys)" | bc -l)"
+    cpu[$t]=$(echo "$bytes / 1000000 / ($user + $sys)" | bc -l)
+    printf 'aigov --threads %s: %.1f MB/s wall, %.1f MB per CPU-second\n' "$t" "${rate[$t]}" "${cpu[$t]}"
   done
   printf 'scaling to 2 threads: %.2fx\n' "$(echo "${rate[2]} / ${rate[1]}" | bc -l)"
   echo "scanner core alone (no IO, JSON or output; each line scanned as one string):"
@@ -52,7 +52,7 @@ for kind in prose dense; do
   records=$(wc -l < "$work/$kind.slice.jsonl")
   pmbs=$("$py" bench/pii/presidio_scan.py "$work/$kind.slice.jsonl" "$work/$kind.presidio.jsonl")
   printf 'presidio (regex recognizers, 1 core): %.3f MB/s\n' "$pmbs"
-  printf 'aigov / presidio per core: %.0fx\n' "$(echo "${rate[1]} / $pmbs" | bc -l)"
+  printf 'aigov (MB per CPU-second) / presidio per core: %.0fx\n' "$(echo "${cpu[1]} / $pmbs" | bc -l)"
   "$aigov" pii scan "$work/$kind.slice.jsonl" --threads 1 -q --findings "$work/$kind.aigov.slice.jsonl" > /dev/null
   echo "-- aigov on the slice ($records records)"
   "$py" bench/pii/evaluate.py "$work/$kind.labels.jsonl" "$work/$kind.aigov.slice.jsonl" "$records"
