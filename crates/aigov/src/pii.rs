@@ -429,16 +429,18 @@ fn scan(o: &ScanOpts, redact: Option<(&Redactor, Option<&Path>)>) -> Result<()> 
     let mut progress = Progress::new(!o.quiet);
     let mut worst: f32 = -1.0;
     let mut write_err: Option<std::io::Error> = None;
+    let mut line: Vec<u8> = Vec::with_capacity(256);
     let result = run.run(&inputs, &mut |ev| match ev {
         Event::Finding(f, value) => {
             worst = worst.max(f.score);
             summary.add_finding(&f, &value);
-            if let Some(w) = findings_out.as_mut()
-                && let Err(e) = serde_json::to_writer(&mut *w, &f)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"))
-            {
-                write_err.get_or_insert(e);
+            if let Some(w) = findings_out.as_mut() {
+                // Into a reused buffer, then one write: not a dozen small dynamic writes.
+                line.clear();
+                f.write_jsonl(&mut line);
+                if let Err(e) = w.write_all(&line) {
+                    write_err.get_or_insert(e);
+                }
             }
             if o.sarif.is_some() {
                 sarif_findings.push(f);
