@@ -179,11 +179,21 @@ impl Run<'_> {
         // Buffers of scanned batches go back to the reader.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|threads| {
-            threads.spawn(move || self.read_all(inputs, &tx, &recycle_rx));
+            let reader = threads.spawn(move || self.read_all(inputs, &tx, &recycle_rx));
             let result = self.emit_all(inputs, &rx, width, &recycle_tx, on_event);
             // On an early return the reader's next send fails and it stops.
             drop(rx);
-            result
+            // Joined explicitly (a scope's implicit join does not wait for the thread's
+            // thread-local destructors): nothing of the run outlives it.
+            let joined = reader.join();
+            match (result, joined) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Err(_)) => Err(RunError::Scan(
+                    "-".into(),
+                    "the reader thread failed".into(),
+                )),
+                (Ok(()), Ok(())) => Ok(()),
+            }
         })
     }
 
@@ -268,9 +278,10 @@ impl Run<'_> {
         let work_rx = std::sync::Mutex::new(work_rx);
         let (done_tx, done_rx) = channel::<(u64, process::BatchOut)>();
         std::thread::scope(|scope| {
+            let mut scanners = Vec::new();
             for _ in 0..self.pool.current_num_threads().max(1) {
                 let (work_rx, done, recycle) = (&work_rx, done_tx.clone(), recycle.clone());
-                scope.spawn(move || {
+                scanners.push(scope.spawn(move || {
                     loop {
                         let job = match work_rx.lock() {
                             Ok(rx) => rx.recv(),
@@ -287,7 +298,7 @@ impl Run<'_> {
                             return;
                         }
                     }
-                });
+                }));
             }
             drop(done_tx);
             let result = (|| {
@@ -365,9 +376,21 @@ impl Run<'_> {
                     }
                 }
             })();
-            // The scanning threads stop when the job channel closes.
+            // The scanning threads stop when the job channel closes; joined explicitly, as
+            // the reader is.
             drop(work_tx);
-            result
+            let mut all_joined = true;
+            for h in scanners {
+                // Every thread is joined, even after one failed.
+                all_joined &= h.join().is_ok();
+            }
+            match result {
+                Ok(()) if !all_joined => Err(RunError::Scan(
+                    "-".into(),
+                    "a scanning thread failed".into(),
+                )),
+                r => r,
+            }
         })
     }
 
