@@ -78,7 +78,7 @@ pub struct ScanOpts {
     /// Do not use context words to raise scores.
     #[arg(long)]
     no_context: bool,
-    /// Worker threads (default: all cores).
+    /// Scanning threads (default: all cores); reading and reporting run on two more.
     #[arg(long)]
     threads: Option<usize>,
     /// Longest record accepted, in bytes (longer JSON/CSV records are reported and skipped).
