@@ -61,4 +61,21 @@ impl Error {
             message: message.into(),
         }
     }
+
+    /// A size over a limit: `what`, `size` bytes (or items) at `offset`, `limit` allowed.
+    pub fn too_large(
+        format: &'static str,
+        offset: u64,
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    ) -> Self {
+        Error::TooLarge {
+            format,
+            offset,
+            what,
+            size,
+            limit,
+        }
+    }
 }

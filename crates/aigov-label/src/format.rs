@@ -181,13 +181,7 @@ pub fn read_at(
     limit: u64,
 ) -> Result<Vec<u8>> {
     if len > limit {
-        return Err(Error::TooLarge {
-            format,
-            offset,
-            what,
-            size: len,
-            limit,
-        });
+        return Err(Error::too_large(format, offset, what, len, limit));
     }
     src.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::new();
@@ -281,13 +275,13 @@ impl Counter {
     pub fn tick(&mut self, offset: u64) -> Result<()> {
         self.n += 1;
         if self.n > self.max {
-            return Err(Error::TooLarge {
-                format: self.format,
+            return Err(Error::too_large(
+                self.format,
                 offset,
-                what: "number of structures",
-                size: self.n as u64,
-                limit: self.max as u64,
-            });
+                "number of structures",
+                self.n as u64,
+                self.max as u64,
+            ));
         }
         Ok(())
     }

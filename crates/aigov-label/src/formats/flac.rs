@@ -457,13 +457,13 @@ impl Format for Flac {
             if let Out::New(_, body) = o
                 && body.len() as u64 > limits.max_metadata
             {
-                return Err(Error::TooLarge {
-                    format: NAME,
-                    offset: s.magic + 4,
-                    what: "VORBIS_COMMENT block with the label",
-                    size: body.len() as u64,
-                    limit: limits.max_metadata,
-                });
+                return Err(Error::too_large(
+                    NAME,
+                    s.magic + 4,
+                    "VORBIS_COMMENT block with the label",
+                    body.len() as u64,
+                    limits.max_metadata,
+                ));
             }
         }
         copy_range(src, dst, NAME, 0..s.magic + 4)?;

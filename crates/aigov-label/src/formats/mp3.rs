@@ -898,13 +898,13 @@ impl Format for Mp3 {
         };
         // The reader refuses a larger tag: the labelled copy must read back.
         if tag.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: 0,
-                what: "ID3v2 tag with the label",
-                size: tag.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                0,
+                "ID3v2 tag with the label",
+                tag.len() as u64,
+                limits.max_metadata,
+            ));
         }
         dst.write_all(&tag)?;
         copy_range(src, dst, NAME, rest..file_len)

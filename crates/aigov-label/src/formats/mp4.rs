@@ -281,13 +281,13 @@ impl<'a> TreeParser<'a> {
         let base = self.base;
         let abs = move |i: usize| base + i as u64;
         if depth > self.limits.max_depth {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: abs(start),
-                what: "box nesting depth",
-                size: depth as u64,
-                limit: self.limits.max_depth as u64,
-            });
+            return Err(Error::too_large(
+                NAME,
+                abs(start),
+                "box nesting depth",
+                depth as u64,
+                self.limits.max_depth as u64,
+            ));
         }
         let mut kids = Vec::new();
         let mut at = start;
@@ -1073,13 +1073,13 @@ impl Format for Mp4 {
         limits: &Limits,
     ) -> Result<()> {
         if json.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: 0,
-                what: "AIGC label",
-                size: json.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                0,
+                "AIGC label",
+                json.len() as u64,
+                limits.max_metadata,
+            ));
         }
         let top = scan_top(src, limits, |_, _| Ok(()))?;
         let Some(moov_head) = top.moov else {
@@ -1092,13 +1092,13 @@ impl Format for Mp4 {
         let old_len = moov_head.end - moov_head.start;
         let new_len = moov.total_len();
         if new_len > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: moov_head.start,
-                what: "rewritten moov box",
-                size: new_len,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                moov_head.start,
+                "rewritten moov box",
+                new_len,
+                limits.max_metadata,
+            ));
         }
         let delta =
             i64::try_from(new_len).unwrap_or(i64::MAX) - i64::try_from(old_len).unwrap_or(i64::MAX);

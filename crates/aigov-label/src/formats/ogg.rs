@@ -317,13 +317,13 @@ fn read_headers(
             }
             let seg = &body[at..at + usize::from(l)];
             if (cur.len() + seg.len()) as u64 > limits.max_metadata {
-                return Err(Error::TooLarge {
-                    format: NAME,
-                    offset: pos,
-                    what: "Ogg header packet",
-                    size: (cur.len() + seg.len()) as u64,
-                    limit: limits.max_metadata,
-                });
+                return Err(Error::too_large(
+                    NAME,
+                    pos,
+                    "Ogg header packet",
+                    (cur.len() + seg.len()) as u64,
+                    limits.max_metadata,
+                ));
             }
             cur.extend_from_slice(seg);
             let abs = page.body().start + at as u64;
@@ -476,13 +476,13 @@ impl Format for Ogg {
         }
         // The reader refuses a larger header packet: the labelled copy must read back.
         if packet.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: h.first.end(),
-                what: "Ogg comment header with the label",
-                size: packet.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                h.first.end(),
+                "Ogg comment header with the label",
+                packet.len() as u64,
+                limits.max_metadata,
+            ));
         }
         copy_range(src, dst, NAME, 0..h.first.end())?;
         let mut seq = h.first.seq.wrapping_add(1);

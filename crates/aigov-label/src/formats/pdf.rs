@@ -536,13 +536,13 @@ fn inflate(data: &[u8], limit: u64, at: u64) -> Result<Vec<u8>> {
     z.read_to_end(&mut out)
         .map_err(|e| Error::malformed(NAME, at, format!("bad FlateDecode stream: {e}")))?;
     if out.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            format: NAME,
-            offset: at,
-            what: "decompressed stream",
-            size: out.len() as u64,
+        return Err(Error::too_large(
+            NAME,
+            at,
+            "decompressed stream",
+            out.len() as u64,
             limit,
-        });
+        ));
     }
     Ok(out)
 }
@@ -838,13 +838,13 @@ impl<'s> Doc<'s> {
                 Ok(t) => return Ok((t, buf)),
                 Err(Fail::Eof) if n < left && n < self.limits.max_metadata => size *= 4,
                 Err(Fail::Eof) if n < left => {
-                    return Err(Error::TooLarge {
-                        format: NAME,
+                    return Err(Error::too_large(
+                        NAME,
                         offset,
                         what,
-                        size: left,
-                        limit: self.limits.max_metadata,
-                    });
+                        left,
+                        self.limits.max_metadata,
+                    ));
                 }
                 Err(Fail::Eof) => {
                     return Err(Error::malformed(
@@ -861,13 +861,13 @@ impl<'s> Doc<'s> {
                     ));
                 }
                 Err(Fail::Deep(p)) => {
-                    return Err(Error::TooLarge {
-                        format: NAME,
-                        offset: offset + p as u64,
-                        what: "object nesting depth",
-                        size: self.limits.max_depth as u64 + 1,
-                        limit: self.limits.max_depth as u64,
-                    });
+                    return Err(Error::too_large(
+                        NAME,
+                        offset + p as u64,
+                        "object nesting depth",
+                        self.limits.max_depth as u64 + 1,
+                        self.limits.max_depth as u64,
+                    ));
                 }
             }
         }
@@ -1157,13 +1157,13 @@ impl<'s> Doc<'s> {
         let end = match lx.object(1) {
             Ok(_) => lx.pos,
             Err(Fail::Deep(_)) => {
-                return Err(Error::TooLarge {
-                    format: NAME,
-                    offset: 0,
-                    what: "object nesting depth",
-                    size: self.limits.max_depth as u64 + 1,
-                    limit: self.limits.max_depth as u64,
-                });
+                return Err(Error::too_large(
+                    NAME,
+                    0,
+                    "object nesting depth",
+                    self.limits.max_depth as u64 + 1,
+                    self.limits.max_depth as u64,
+                ));
             }
             Err(_) => {
                 return Err(Error::malformed(
@@ -1710,13 +1710,13 @@ impl Format for Pdf {
         limits: &Limits,
     ) -> Result<()> {
         if json.len() as u64 > limits.max_metadata / 4 {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: 0,
-                what: "AIGC label",
-                size: json.len() as u64,
-                limit: limits.max_metadata / 4,
-            });
+            return Err(Error::too_large(
+                NAME,
+                0,
+                "AIGC label",
+                json.len() as u64,
+                limits.max_metadata / 4,
+            ));
         }
         let ours_last = {
             let mut doc = Doc::load(src, limits)?;

@@ -198,13 +198,13 @@ impl Format for Text {
         fm.push_str(nl);
         let header = fm.len() as u64 + if bom { 3 } else { 0 };
         if header > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: 0,
-                what: "front matter",
-                size: header,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                0,
+                "front matter",
+                header,
+                limits.max_metadata,
+            ));
         }
         dst.write_all(fm.as_bytes())?;
         copy_range(src, dst, NAME, body..total)?;

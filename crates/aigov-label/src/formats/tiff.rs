@@ -103,13 +103,13 @@ impl<'a> Reader<'a> {
         let n = read_at(self.src, self.format, "IFD", offset, 2, 2)?;
         let n = u64::from(self.u16(&n));
         if n > MAX_ENTRIES {
-            return Err(Error::TooLarge {
-                format: self.format,
+            return Err(Error::too_large(
+                self.format,
                 offset,
-                what: "IFD entry count",
-                size: n,
-                limit: MAX_ENTRIES,
-            });
+                "IFD entry count",
+                n,
+                MAX_ENTRIES,
+            ));
         }
         let body = read_at(
             self.src,
@@ -340,13 +340,13 @@ impl Format for Tiff {
         let packet = xmp::upsert(existing.as_deref(), json);
         // The reader refuses a larger value: the labelled copy must read back.
         if packet.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: ifd0,
-                what: "XMP packet with the label",
-                size: packet.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                ifd0,
+                "XMP packet with the label",
+                packet.len() as u64,
+                limits.max_metadata,
+            ));
         }
         let xmp_at = total + (total & 1);
         let ifd_at = xmp_at + packet.len() as u64 + (packet.len() as u64 & 1);
@@ -366,13 +366,13 @@ impl Format for Tiff {
         entries.sort_by_key(|e| e.tag);
         // The reader refuses more entries than this: the labelled copy must read back.
         if entries.len() as u64 > MAX_ENTRIES {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: ifd0,
-                what: "IFD entry count with the XMP entry",
-                size: entries.len() as u64,
-                limit: MAX_ENTRIES,
-            });
+            return Err(Error::too_large(
+                NAME,
+                ifd0,
+                "IFD entry count with the XMP entry",
+                entries.len() as u64,
+                MAX_ENTRIES,
+            ));
         }
         let head = read_at(r.src, NAME, "TIFF header", 0, 4, 4)?;
         dst.write_all(&head)?;

@@ -365,13 +365,13 @@ impl Format for Wav {
         let s = scan(src, limits)?;
         // The reader refuses a larger chunk: the labelled copy must read back.
         if json.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: s.chunks_end,
-                what: "AIGC chunk",
-                size: json.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                s.chunks_end,
+                "AIGC chunk",
+                json.len() as u64,
+                limits.max_metadata,
+            ));
         }
         let label = label_chunk(json)?;
         // Size of the form after the 8-byte RIFF header.
@@ -395,12 +395,14 @@ impl Format for Wav {
         if s.rf64 {
             copy_range(src, dst, NAME, 0..12)?;
         } else {
-            let size = u32::try_from(form).map_err(|_| Error::TooLarge {
-                format: NAME,
-                offset: 4,
-                what: "RIFF form (convert to RF64)",
-                size: form,
-                limit: u64::from(u32::MAX),
+            let size = u32::try_from(form).map_err(|_| {
+                Error::too_large(
+                    NAME,
+                    4,
+                    "RIFF form (convert to RF64)",
+                    form,
+                    u64::from(u32::MAX),
+                )
             })?;
             dst.write_all(b"RIFF")?;
             dst.write_all(&size.to_le_bytes())?;

@@ -209,13 +209,13 @@ impl Format for Webp {
         let packet = xmp::upsert(existing.as_deref(), json);
         // The reader refuses a larger chunk: the labelled copy must read back.
         if packet.len() as u64 > limits.max_metadata {
-            return Err(Error::TooLarge {
-                format: NAME,
-                offset: 12,
-                what: "XMP chunk with the label",
-                size: packet.len() as u64,
-                limit: limits.max_metadata,
-            });
+            return Err(Error::too_large(
+                NAME,
+                12,
+                "XMP chunk with the label",
+                packet.len() as u64,
+                limits.max_metadata,
+            ));
         }
         let xmp_chunk = chunk_bytes(b"XMP ", packet.as_bytes())?;
         let vp8x = match chunks.iter().find(|c| &c.id == b"VP8X") {
