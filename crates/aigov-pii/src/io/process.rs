@@ -123,14 +123,14 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
     let mut first_invalid = None;
     let mut edits = Vec::new();
     // Valid text (the usual case) is checked at SIMD speed and scanned as one chunk.
-    let whole = utf8(&b.data).ok();
-    let chunks = whole.into_iter().map(|s| (s, &[][..])).chain(
-        whole
-            .is_none()
-            .then(|| b.data.utf8_chunks().map(|c| (c.valid(), c.invalid())))
-            .into_iter()
-            .flatten(),
-    );
+    let chunks: Vec<(&str, &[u8])> = match utf8(&b.data) {
+        Ok(text) => vec![(text, &[])],
+        Err(_) => b
+            .data
+            .utf8_chunks()
+            .map(|c| (c.valid(), c.invalid()))
+            .collect(),
+    };
     for (valid, invalid_bytes) in chunks {
         found.clear();
         run.scanner.scan_into(valid, &mut found);
