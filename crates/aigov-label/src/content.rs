@@ -8,6 +8,88 @@ use crate::format::{self, Format, Layout, Limits, Source};
 use crate::sign::{Binding, Hop, Role, SecurityData, Signer};
 use crate::{Aigc, Error, Result};
 
+/// The hash of a content digest, written `<name>:<64 hex digits>` in a signature's `d=` item
+/// and in the `digest=` line of the signed bytes.
+///
+/// SHA-256 is the default. BLAKE3 is the option for large media and for platforms that verify
+/// many files: it hashes several times faster per core (docs/performance.md), which is most of
+/// the cost of signing a video or verifying a large image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum DigestAlg {
+    /// SHA-256 (FIPS 180-4).
+    #[default]
+    Sha256,
+    /// BLAKE3 with its default 32-byte output.
+    Blake3,
+}
+
+impl DigestAlg {
+    /// Every algorithm, in the order names are listed in messages.
+    pub const ALL: [DigestAlg; 2] = [DigestAlg::Sha256, DigestAlg::Blake3];
+
+    /// The name written before the `:` (`sha256`, `blake3`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlg::Sha256 => "sha256",
+            DigestAlg::Blake3 => "blake3",
+        }
+    }
+
+    /// The algorithm named `name`, if aigov knows it.
+    pub fn from_name(name: &str) -> Option<DigestAlg> {
+        DigestAlg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The algorithm of a `<name>:<hex>` digest, if aigov knows it.
+    pub fn of(digest: &str) -> Option<DigestAlg> {
+        digest.split_once(':').and_then(|(n, _)| Self::from_name(n))
+    }
+}
+
+impl std::str::FromStr for DigestAlg {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::from_name(s).ok_or_else(|| {
+            let names: Vec<&str> = DigestAlg::ALL.iter().map(|a| a.name()).collect();
+            Error::Signature(format!(
+                "unknown digest algorithm {s:?} (known: {})",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+/// One running hash of either algorithm.
+enum Hasher {
+    Sha256(Sha256),
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hasher {
+    fn new(alg: DigestAlg) -> Hasher {
+        match alg {
+            DigestAlg::Sha256 => Hasher::Sha256(Sha256::new()),
+            DigestAlg::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Blake3(h) => {
+                h.update(bytes);
+            }
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
+            Hasher::Blake3(h) => format!("blake3:{}", h.finalize().to_hex()),
+        }
+    }
+}
+
 /// What a file is and what it carries.
 #[derive(Debug, Clone)]
 pub struct Inspection {
@@ -15,11 +97,22 @@ pub struct Inspection {
     pub format: &'static dyn Format,
     /// Carriers, essence and shape.
     pub layout: Layout,
-    /// `sha256:<hex>` of the essence.
+    /// `<alg>:<hex>` of the essence: with the algorithm the label's producer signature uses
+    /// (or the one asked for when signing), SHA-256 when there is none.
     pub digest: String,
+    /// The essence's digest with the other algorithms the label's signatures use, if any.
+    pub other_digests: Vec<String>,
 }
 
 impl Inspection {
+    /// The essence's digest with `alg`, if it was computed.
+    pub fn digest_with(&self, alg: DigestAlg) -> Option<&str> {
+        std::iter::once(&self.digest)
+            .chain(&self.other_digests)
+            .find(|d| DigestAlg::of(d) == Some(alg))
+            .map(String::as_str)
+    }
+
     /// What a signature over this content binds to.
     pub fn binding(&self) -> Binding {
         Binding {
@@ -39,9 +132,16 @@ impl Inspection {
     }
 }
 
-/// Hashes the essence ranges of `src`.
-pub fn digest(src: &mut dyn Source, layout: &Layout) -> Result<String> {
-    let mut h = Sha256::new();
+/// Hashes the essence ranges of `src` with `alg`.
+pub fn digest(src: &mut dyn Source, layout: &Layout, alg: DigestAlg) -> Result<String> {
+    let mut all = digests(src, layout, &[alg])?;
+    all.pop()
+        .ok_or_else(|| Error::Signature("no digest computed".into()))
+}
+
+/// Hashes the essence ranges of `src` once, with each of `algs` (in that order).
+pub fn digests(src: &mut dyn Source, layout: &Layout, algs: &[DigestAlg]) -> Result<Vec<String>> {
+    let mut hashers: Vec<Hasher> = algs.iter().map(|a| Hasher::new(*a)).collect();
     let mut buf = vec![0u8; 256 * 1024];
     for r in &layout.essence {
         src.seek(SeekFrom::Start(r.start))?;
@@ -55,23 +155,72 @@ pub fn digest(src: &mut dyn Source, layout: &Layout) -> Result<String> {
                     "file shrank while being read",
                 )));
             }
-            h.update(&buf[..n]);
+            for h in &mut hashers {
+                h.update(&buf[..n]);
+            }
             left -= n as u64;
         }
     }
-    Ok(format!("sha256:{}", hex::encode(h.finalize())))
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
 
-/// Detects the format, finds the carriers and hashes the essence.
+/// Detects the format, finds the carriers and hashes the essence with every algorithm the
+/// current label's signatures use (SHA-256 when it has none).
 pub fn inspect(src: &mut dyn Source, limits: &Limits) -> Result<Inspection> {
+    inspect_with(src, limits, None)
+}
+
+/// [`inspect`], hashing with `alg` alone when it is given (to sign).
+pub fn inspect_with(
+    src: &mut dyn Source,
+    limits: &Limits,
+    alg: Option<DigestAlg>,
+) -> Result<Inspection> {
     let format = format::detect(src)?;
     let layout = format.layout(src, limits)?;
-    let digest = digest(src, &layout)?;
-    Ok(Inspection {
+    let mut insp = Inspection {
         format,
         layout,
-        digest,
-    })
+        digest: String::new(),
+        other_digests: Vec::new(),
+    };
+    let algs = match alg {
+        Some(a) => vec![a],
+        None => signed_algs(&insp),
+    };
+    let mut all = digests(src, &insp.layout, &algs)?.into_iter();
+    insp.digest = all.next().unwrap_or_default();
+    insp.other_digests = all.collect();
+    Ok(insp)
+}
+
+/// The digest algorithms the current label's signatures (producer, propagator, earlier hops)
+/// use, the producer's first; SHA-256 when there are none.
+fn signed_algs(insp: &Inspection) -> Vec<DigestAlg> {
+    let mut codes: Vec<String> = Vec::new();
+    if let Some(label) = current_label(insp) {
+        if let Ok(sd) = SecurityData::parse(&label.reserved_code2)
+            && let Ok(hops) = sd.previous()
+        {
+            codes.extend(hops.into_iter().map(|h| h.code));
+        }
+        codes.insert(0, label.reserved_code2);
+        codes.insert(0, label.reserved_code1);
+    }
+    let mut algs = Vec::new();
+    for code in &codes {
+        if let Some(a) = SecurityData::parse(code)
+            .ok()
+            .and_then(|sd| DigestAlg::of(&sd.binding.digest))
+            && !algs.contains(&a)
+        {
+            algs.push(a);
+        }
+    }
+    if algs.is_empty() {
+        algs.push(DigestAlg::default());
+    }
+    algs
 }
 
 /// The label currently in a file, if any, read leniently.
@@ -124,7 +273,7 @@ pub fn produce(
     // The content digest is needed only for a signature.
     let format = match signer {
         Some(s) => {
-            let insp = inspect(src, limits)?;
+            let insp = inspect_with(src, limits, Some(s.digest_alg()))?;
             label.reserved_code1 = s.security_data(Role::Producer, &label, &insp.binding(), &[])?;
             insp.format
         }
@@ -162,12 +311,13 @@ pub fn propagate(
         format,
         layout,
         digest: String::new(),
+        other_digests: Vec::new(),
     };
     let (mut label, hops) = propagation_label(&insp, propagation)?;
     if let Some(s) = signer {
         // The content digest is needed only for a signature.
         let insp = Inspection {
-            digest: digest(src, &insp.layout)?,
+            digest: digest(src, &insp.layout, s.digest_alg())?,
             ..insp.clone()
         };
         label.reserved_code2 = s.security_data(Role::Propagator, &label, &insp.binding(), &hops)?;
@@ -275,6 +425,7 @@ pub fn propagate_file(
             format,
             layout: layout.clone(),
             digest: String::new(),
+            other_digests: Vec::new(),
         },
         propagation,
     )?;
@@ -325,7 +476,7 @@ fn one_pass_sign(
     let (digest_result, write_result) = std::thread::scope(|scope| {
         let hasher = scope.spawn(|| -> Result<String> {
             let mut again = std::fs::File::open(src_path)?;
-            digest(&mut again, layout)
+            digest(&mut again, layout, signer.digest_alg())
         });
         let written = (|| -> Result<Option<u64>> {
             src.seek(SeekFrom::Start(0))?;

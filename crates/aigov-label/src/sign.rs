@@ -17,7 +17,7 @@
 //! ContentPropagator=…                (propagator only)
 //! PropagateID=…                      (propagator only)
 //! previous=…                         (propagator only: earlier hops, the `p=` value or empty)
-//! digest=sha256:<64 hex digits>
+//! digest=<sha256|blake3>:<64 hex digits>
 //! media=<media type>
 //! shape=<shape>
 //! ```
@@ -28,7 +28,7 @@
 //! distinguishing identifier `1234567812345678`; the signature is `r||s`, 64 bytes).
 //!
 //! The field value (printable ASCII, no spaces) is a list of `key=value` items joined by `;`:
-//! `aigov1;a=ES256;d=sha256:<hex>;m=<media>;s=<shape>;c=<certificate>;g=<signature>`, where
+//! `aigov1;a=ES256;d=<sha256|blake3>:<hex>;m=<media>;s=<shape>;c=<certificate>;g=<signature>`, where
 //! `c` is the signer's X.509 certificate (DER, base64url without padding) or, for a bare key,
 //! `k=<SubjectPublicKeyInfo DER, base64url>` instead; a propagator's value adds
 //! `p=<base64url of the JSON list of earlier hops>` when the content had passed through other
@@ -43,6 +43,7 @@ use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::content::DigestAlg;
 use crate::{Aigc, Error, Result};
 
 /// The prefix of every aigov security-data value.
@@ -51,7 +52,7 @@ pub const PREFIX: &str = "aigov1";
 /// What a signature binds the label to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Binding {
-    /// `sha256:<hex>` of the essence.
+    /// `<sha256|blake3>:<hex>` of the essence.
     pub digest: String,
     /// Media type of the container.
     pub media_type: String,
@@ -86,6 +87,8 @@ pub struct Signer {
     key: Key,
     /// DER of the signer's certificate, if any.
     cert: Option<Vec<u8>>,
+    /// The hash of the content digest it signs.
+    digest: DigestAlg,
 }
 
 impl std::fmt::Debug for Signer {
@@ -253,7 +256,22 @@ impl Signer {
                 Some(der)
             }
         };
-        Ok(Signer { key, cert })
+        Ok(Signer {
+            key,
+            cert,
+            digest: DigestAlg::default(),
+        })
+    }
+
+    /// The same signer, binding content with `alg` (SHA-256 by default).
+    pub fn with_digest(mut self, alg: DigestAlg) -> Self {
+        self.digest = alg;
+        self
+    }
+
+    /// The hash of the content digests it signs.
+    pub fn digest_alg(&self) -> DigestAlg {
+        self.digest
     }
 
     /// The signer's certificate (DER), if any.
@@ -281,7 +299,7 @@ impl Signer {
     /// item ends it. [`Signer::padded_security_data`] then gives the real value, same length.
     pub fn placeholder(&self, binding: &Binding, previous: &[Hop], nonce: &str) -> Result<String> {
         let b = Binding {
-            digest: format!("sha256:{nonce}"),
+            digest: format!("{}:{nonce}", self.digest.name()),
             ..binding.clone()
         };
         let prev = encode_hops(previous)?;

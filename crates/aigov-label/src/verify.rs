@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::content::{Inspection, inspect};
+use crate::content::{DigestAlg, Inspection, inspect};
 use crate::format::{Limits, Source};
 use crate::sign::{Hop, Role, SecurityData, certificate_pem, pem_certificates};
 use crate::{Aigc, Error, LabelKind, Result, Warning};
@@ -497,6 +497,7 @@ pub fn verify_inspected(
         &label,
         &label.reserved_code1,
         &binding,
+        insp,
         trust,
         now,
     );
@@ -529,6 +530,7 @@ pub fn verify_inspected(
                 &at,
                 &hop.code,
                 &binding,
+                insp,
                 trust,
                 now,
             );
@@ -546,6 +548,7 @@ pub fn verify_inspected(
             &label,
             &label.reserved_code2,
             &binding,
+            insp,
             trust,
             now,
         );
@@ -569,6 +572,7 @@ fn signer_check(
     label: &Aigc,
     value: &str,
     binding: &crate::sign::Binding,
+    digests: &Inspection,
     trust: &Trust,
     now: DateTime<Utc>,
 ) -> SignerInfo {
@@ -643,21 +647,37 @@ fn signer_check(
             format!("{} {}", binding.media_type, binding.shape),
         );
     }
-    if sd.binding.digest == binding.digest {
-        r.check(
-            format!("{name}.content_digest"),
-            Status::Pass,
-            binding.digest.clone(),
-        );
-    } else {
-        r.check(
-            format!("{name}.content_digest"),
-            Status::Fail,
-            format!(
-                "content tampered: signed {} but the content hashes to {}",
-                sd.binding.digest, binding.digest
-            ),
-        );
+    // The content's digest with the algorithm this signature used (inspection computed every
+    // algorithm the label's signatures name).
+    let actual = DigestAlg::of(&sd.binding.digest).and_then(|a| digests.digest_with(a));
+    match actual {
+        Some(d) if d == sd.binding.digest => {
+            r.check(
+                format!("{name}.content_digest"),
+                Status::Pass,
+                d.to_string(),
+            );
+        }
+        Some(d) => {
+            r.check(
+                format!("{name}.content_digest"),
+                Status::Fail,
+                format!(
+                    "content tampered: signed {} but the content hashes to {d}",
+                    sd.binding.digest
+                ),
+            );
+        }
+        None => {
+            r.check(
+                format!("{name}.content_digest"),
+                Status::Fail,
+                format!(
+                    "signed digest {:?} uses an algorithm aigov does not know",
+                    sd.binding.digest
+                ),
+            );
+        }
     }
     if sd.algorithm == "SM2SM3" && sd.certificate.is_some() {
         r.check(

@@ -1446,6 +1446,8 @@ fn label_add_propagate_and_verify_through_the_cli() {
             "feed-9",
             "-o",
             &p("shared.png"),
+            "--digest",
+            "blake3",
         ],
         keys("feed"),
     );
@@ -1455,6 +1457,39 @@ fn label_add_propagate_and_verify_through_the_cli() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v[0]["report"];
     assert_eq!(r["propagation"][0]["code"], "PLATFORM-FEED");
+    // The platform bound the content with BLAKE3, the provider with SHA-256 (the default).
+    let digest_check = |name: &str| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| {
+                (
+                    c["status"].clone(),
+                    c["detail"].as_str().unwrap().to_string(),
+                )
+            })
+            .unwrap()
+    };
+    let (status, detail) = digest_check("propagator[0].content_digest");
+    assert_eq!((status.as_str(), &detail[..7]), (Some("pass"), "blake3:"));
+    let (status, detail) = digest_check("producer.content_digest");
+    assert_eq!((status.as_str(), &detail[..7]), (Some("pass"), "sha256:"));
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("gen.png"),
+            "-o",
+            &p("x.png"),
+            "--digest",
+            "md5",
+        ],
+        keys("lingxi"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--digest"), "{}", text(&o));
     assert_eq!(
         r["propagation"][0]["system_name"],
         "Toutiao-style News Feed"

@@ -6,7 +6,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use aigov_label::c2pa::{self as c2pa_bridge, State, Step};
-use aigov_label::content::{self, Production, Propagation};
+use aigov_label::content::{self, DigestAlg, Production, Propagation};
 use aigov_label::format::Limits;
 use aigov_label::sign::Signer;
 use aigov_label::verify::{self, Options, Outcome, Report, Status, Trust};
@@ -563,6 +563,89 @@ fn large_files_are_signed_in_one_pass_and_verify() {
     let n = bytes.len();
     bytes[n / 2] ^= 1;
     let r = verify_bytes(&bytes, &reg.trust());
+    assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
+}
+
+/// BLAKE3 of the essence ranges, computed here from the layout (not through aigov's hasher).
+fn blake3_of_essence(bytes: &[u8]) -> String {
+    let mut src = Cursor::new(bytes);
+    let f = aigov_label::format::detect(&mut src).unwrap();
+    let layout = f.layout(&mut src, &Limits::default()).unwrap();
+    let mut h = blake3::Hasher::new();
+    for r in &layout.essence {
+        h.update(&bytes[r.start as usize..r.end as usize]);
+    }
+    format!("blake3:{}", h.finalize().to_hex())
+}
+
+#[test]
+fn blake3_content_digests_verify_tamper_and_mix_with_sha256() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Draw", 1);
+    let platform = reg.system("Platform A", 2);
+    let fast = sys.signer().with_digest(DigestAlg::Blake3);
+    let made = produce(&png(40, 20, 3), &fast, "img-b3");
+    let sd = aigov_label::sign::SecurityData::parse(&current_label(&made).reserved_code1).unwrap();
+    assert_eq!(sd.binding.digest, blake3_of_essence(&made));
+    let r = verify_bytes(&made, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert!(r.verified());
+    assert_eq!(r.digest, blake3_of_essence(&made));
+    assert_eq!(detail(&r, "producer.content_digest"), r.digest);
+
+    // Other pixels under the same label: tampering, named with the BLAKE3 digests.
+    let mut tampered = Vec::new();
+    write(&png(40, 20, 9), &current_label(&made), &mut tampered);
+    let r = verify_bytes(&tampered, &reg.trust());
+    assert_eq!(status(&r, "producer.signature"), Status::Pass);
+    assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
+    assert!(
+        detail(&r, "producer.content_digest").contains("signed blake3:"),
+        "{}",
+        detail(&r, "producer.content_digest")
+    );
+
+    // A platform signing with SHA-256 passes on a BLAKE3-signed file: both digests are
+    // computed and each signature is checked against its own.
+    let hop = propagate(&made, &platform.signer(), "PLATFORM-A", "a-1");
+    let r = verify_bytes(&hop, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert!(detail(&r, "producer.content_digest").starts_with("blake3:"));
+    assert!(detail(&r, "propagator[0].content_digest").starts_with("sha256:"));
+
+    // An algorithm aigov does not know is a failure, not a pass.
+    let mut l = current_label(&made);
+    l.reserved_code1 = l.reserved_code1.replace(";d=blake3:", ";d=md5:");
+    let mut out = Vec::new();
+    write(&png(40, 20, 3), &l, &mut out);
+    let r = verify_bytes(&out, &reg.trust());
+    assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
+    assert!(detail(&r, "producer.content_digest").contains("does not know"));
+    assert!(r.failed());
+
+    // Large files: the one-pass route hashes with BLAKE3 beside the copy.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = big_wav(9 << 20, 5);
+    let src = files(dir.path(), "in.wav", &wav);
+    let dst = dir.path().join("out.wav");
+    let mut f = std::fs::File::create(&dst).unwrap();
+    content::produce_file(
+        &src,
+        &mut f,
+        &production("v"),
+        Some(&fast),
+        &Limits::default(),
+    )
+    .unwrap();
+    drop(f);
+    let bytes = std::fs::read(&dst).unwrap();
+    let r = verify_bytes(&bytes, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert_eq!(r.digest, blake3_of_essence(&bytes));
+    let mut bad = bytes.clone();
+    let n = bad.len();
+    bad[n / 2] ^= 1;
+    let r = verify_bytes(&bad, &reg.trust());
     assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
 }
 
