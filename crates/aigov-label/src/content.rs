@@ -1,6 +1,6 @@
 //! Reading and labelling files: detection, content digest, writing a (signed) label.
 
-use std::io::{SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 
 use sha2::{Digest, Sha256};
 
@@ -243,6 +243,28 @@ pub fn write_label(
     format.write(src, dst, &json, limits)
 }
 
+/// [`write_label`] from a file into a file: through the format's plan when it has one
+/// (unchanged ranges copied inside the kernel), else streamed.
+pub fn write_label_file(
+    src: &mut std::fs::File,
+    dst: &mut std::fs::File,
+    format: &dyn Format,
+    label: &Aigc,
+    limits: &Limits,
+) -> Result<()> {
+    let json = label.to_json_unchecked()?;
+    src.seek(SeekFrom::Start(0))?;
+    if let Some(plan) = format.plan(src, &json, limits)? {
+        format::write_plan_file(src, dst, format.name(), &plan, b"")?;
+        return Ok(());
+    }
+    src.seek(SeekFrom::Start(0))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *dst);
+    format.write(src, &mut out, &json, limits)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// What a producer states about a file it generated.
 #[derive(Debug, Clone)]
 pub struct Production {
@@ -380,9 +402,14 @@ pub fn produce_file(
         ..Aigc::default()
     };
     label.check_strict()?;
-    let Some(signer) = signer.filter(|_| one_pass(&mut src)) else {
-        return produce(&mut src, dst, production, signer, limits);
+    let Some(signer) = signer else {
+        let format = format::detect(&mut src)?;
+        write_label_file(&mut src, dst, format, &label, limits)?;
+        return Ok(label);
     };
+    if !one_pass(&mut src) {
+        return produce(&mut src, dst, production, Some(signer), limits);
+    }
     let format = format::detect(&mut src)?;
     if !format.patchable() {
         return produce(&mut src, dst, production, Some(signer), limits);
@@ -412,9 +439,22 @@ pub fn propagate_file(
     limits: &Limits,
 ) -> Result<Aigc> {
     let mut src = std::fs::File::open(src_path)?;
-    let Some(signer) = signer.filter(|_| one_pass(&mut src)) else {
-        return propagate(&mut src, dst, propagation, signer, limits);
+    let Some(signer) = signer else {
+        let format = format::detect(&mut src)?;
+        let layout = format.layout(&mut src, limits)?;
+        let insp = Inspection {
+            format,
+            layout,
+            digest: String::new(),
+            other_digests: Vec::new(),
+        };
+        let (label, _) = propagation_label(&insp, propagation)?;
+        write_label_file(&mut src, dst, format, &label, limits)?;
+        return Ok(label);
     };
+    if !one_pass(&mut src) {
+        return propagate(&mut src, dst, propagation, Some(signer), limits);
+    }
     let format = format::detect(&mut src)?;
     if !format.patchable() {
         return propagate(&mut src, dst, propagation, Some(signer), limits);
@@ -460,7 +500,6 @@ fn one_pass_sign(
     hops: &[Hop],
     limits: &Limits,
 ) -> Result<Aigc> {
-    use std::io::Seek;
     let mut binding = Binding {
         digest: String::new(),
         media_type: format.media_type().to_string(),
@@ -480,6 +519,21 @@ fn one_pass_sign(
         });
         let written = (|| -> Result<Option<u64>> {
             src.seek(SeekFrom::Start(0))?;
+            if let Some(plan) = format.plan(src, &json, limits)? {
+                // Unchanged ranges are copied inside the kernel; the placeholder can only be
+                // in the new bytes (the source cannot hold an unpredictable nonce).
+                let found = format::write_plan_file(
+                    src,
+                    dst,
+                    format.name(),
+                    &plan,
+                    placeholder.as_bytes(),
+                )?;
+                return Ok(match found.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                });
+            }
             let mut finder = Finder::new(
                 std::io::BufWriter::with_capacity(1 << 20, &mut *dst),
                 placeholder.as_bytes(),

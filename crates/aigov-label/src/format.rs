@@ -89,6 +89,96 @@ pub trait Format: Sync {
         json: &str,
         limits: &Limits,
     ) -> Result<()>;
+    /// What [`Format::write`] writes, as new bytes and ranges of `src` copied unchanged, for
+    /// formats whose labelled copy is mostly the source's bytes in order (MP4: everything
+    /// but `moov`). File-to-file labelling copies those ranges inside the kernel
+    /// (`copy_file_range`) instead of through memory. `None`: the format has no plan.
+    fn plan(
+        &self,
+        src: &mut dyn Source,
+        json: &str,
+        limits: &Limits,
+    ) -> Result<Option<Vec<Piece>>> {
+        let _ = (src, json, limits);
+        Ok(None)
+    }
+}
+
+/// A part of a labelled copy (see [`Format::plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// New bytes.
+    Bytes(Vec<u8>),
+    /// A range of the source, copied unchanged.
+    Copy(Range<u64>),
+}
+
+/// Appends a piece to a plan, merging adjacent copies.
+pub fn push_piece(plan: &mut Vec<Piece>, piece: Piece) {
+    if let (Some(Piece::Copy(last)), Piece::Copy(r)) = (plan.last_mut(), &piece)
+        && last.end == r.start
+    {
+        last.end = r.end;
+        return;
+    }
+    plan.push(piece);
+}
+
+/// Writes a plan through `dst` (the streaming route, for any writer).
+pub fn write_plan(
+    src: &mut dyn Source,
+    dst: &mut dyn Write,
+    format: &'static str,
+    plan: &[Piece],
+) -> Result<()> {
+    for piece in plan {
+        match piece {
+            Piece::Bytes(b) => dst.write_all(b)?,
+            Piece::Copy(r) => copy_range(src, dst, format, r.clone())?,
+        }
+    }
+    Ok(())
+}
+
+/// Writes a plan from one file into another, at `dst`'s current position: new bytes with one
+/// write each, copied ranges inside the kernel (`std::io::copy` between files uses
+/// `copy_file_range` where the system has it). Returns the offsets (from where writing began)
+/// at which `needle` occurs in the new bytes.
+pub fn write_plan_file(
+    src: &std::fs::File,
+    dst: &std::fs::File,
+    format: &'static str,
+    plan: &[Piece],
+    needle: &[u8],
+) -> Result<Vec<u64>> {
+    let (mut src, mut dst) = (src, dst);
+    let mut pos = 0u64;
+    let mut found = Vec::new();
+    for piece in plan {
+        match piece {
+            Piece::Bytes(b) => {
+                if !needle.is_empty() {
+                    found.extend(memchr::memmem::find_iter(b, needle).map(|i| pos + i as u64));
+                }
+                dst.write_all(b)?;
+                pos += b.len() as u64;
+            }
+            Piece::Copy(r) => {
+                let want = r.end.saturating_sub(r.start);
+                src.seek(SeekFrom::Start(r.start))?;
+                let got = std::io::copy(&mut Read::take(src, want), &mut dst)?;
+                if got < want {
+                    return Err(Error::malformed(
+                        format,
+                        r.start + got,
+                        "file ends inside a structure (did it shrink while being copied?)",
+                    ));
+                }
+                pos += want;
+            }
+        }
+    }
+    Ok(found)
 }
 
 impl std::fmt::Debug for dyn Format {

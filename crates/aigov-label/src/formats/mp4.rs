@@ -27,8 +27,8 @@ use std::io::{SeekFrom, Write};
 use std::ops::Range;
 
 use crate::format::{
-    Carrier, Counter, Format, Layout, Limits, Source, copy_range, len, push_range, read_at,
-    read_up_to,
+    Carrier, Counter, Format, Layout, Limits, Piece, Source, len, push_piece, push_range, read_at,
+    read_up_to, write_plan,
 };
 use crate::{Error, Result, xmp};
 
@@ -1072,59 +1072,77 @@ impl Format for Mp4 {
         json: &str,
         limits: &Limits,
     ) -> Result<()> {
-        if json.len() as u64 > limits.max_metadata {
-            return Err(Error::too_large(
-                NAME,
-                0,
-                "AIGC label",
-                json.len() as u64,
-                limits.max_metadata,
-            ));
-        }
-        let top = scan_top(src, limits, |_, _| Ok(()))?;
-        let Some(moov_head) = top.moov else {
-            return Err(Error::malformed(NAME, 0, "no 'moov' box in the file"));
-        };
-        let counter = Counter::new(NAME, limits);
-        let (mut buf, mut moov) = read_moov(src, &moov_head, limits, counter)?;
-        check_offsets(&moov, &mut buf, top.file_len, None)?;
-        set_label(&mut moov, &buf, json)?;
-        let old_len = moov_head.end - moov_head.start;
-        let new_len = moov.total_len();
-        if new_len > limits.max_metadata {
-            return Err(Error::too_large(
-                NAME,
-                moov_head.start,
-                "rewritten moov box",
-                new_len,
-                limits.max_metadata,
-            ));
-        }
-        let delta =
-            i64::try_from(new_len).unwrap_or(i64::MAX) - i64::try_from(old_len).unwrap_or(i64::MAX);
-        if delta != 0 && top.fragmented {
-            return Err(Error::Unsupported(format!(
-                "mp4 at byte {}: fragmented file (moof/mfra after moov): writing the label \
-                 would change the size of moov and the absolute offsets of the fragments",
-                moov_head.start
-            )));
-        }
-        if delta != 0 {
-            check_offsets(&moov, &mut buf, top.file_len, Some((moov_head.end, delta)))?;
-        }
-        let mut new_moov = Vec::with_capacity(usize::try_from(new_len).unwrap_or(0));
-        moov.serialize(&buf, &mut new_moov);
-        drop(buf);
-        walk_top(src, limits, |src, h| {
-            if h.start == moov_head.start {
-                dst.write_all(&new_moov)?;
-                Ok(())
-            } else {
-                copy_range(src, dst, NAME, h.start..h.end)
-            }
-        })?;
-        Ok(())
+        let plan = plan(src, json, limits)?;
+        write_plan(src, dst, NAME, &plan)
     }
+
+    fn plan(
+        &self,
+        src: &mut dyn Source,
+        json: &str,
+        limits: &Limits,
+    ) -> Result<Option<Vec<Piece>>> {
+        plan(src, json, limits).map(Some)
+    }
+}
+
+/// The labelled copy: every top-level box unchanged but `moov`, rewritten with the label (and
+/// its chunk offsets moved when it grows in front of the media).
+fn plan(src: &mut dyn Source, json: &str, limits: &Limits) -> Result<Vec<Piece>> {
+    if json.len() as u64 > limits.max_metadata {
+        return Err(Error::too_large(
+            NAME,
+            0,
+            "AIGC label",
+            json.len() as u64,
+            limits.max_metadata,
+        ));
+    }
+    let top = scan_top(src, limits, |_, _| Ok(()))?;
+    let Some(moov_head) = top.moov else {
+        return Err(Error::malformed(NAME, 0, "no 'moov' box in the file"));
+    };
+    let counter = Counter::new(NAME, limits);
+    let (mut buf, mut moov) = read_moov(src, &moov_head, limits, counter)?;
+    check_offsets(&moov, &mut buf, top.file_len, None)?;
+    set_label(&mut moov, &buf, json)?;
+    let old_len = moov_head.end - moov_head.start;
+    let new_len = moov.total_len();
+    if new_len > limits.max_metadata {
+        return Err(Error::too_large(
+            NAME,
+            moov_head.start,
+            "rewritten moov box",
+            new_len,
+            limits.max_metadata,
+        ));
+    }
+    let delta =
+        i64::try_from(new_len).unwrap_or(i64::MAX) - i64::try_from(old_len).unwrap_or(i64::MAX);
+    if delta != 0 && top.fragmented {
+        return Err(Error::Unsupported(format!(
+            "mp4 at byte {}: fragmented file (moof/mfra after moov): writing the label \
+             would change the size of moov and the absolute offsets of the fragments",
+            moov_head.start
+        )));
+    }
+    if delta != 0 {
+        check_offsets(&moov, &mut buf, top.file_len, Some((moov_head.end, delta)))?;
+    }
+    let mut new_moov = Vec::with_capacity(usize::try_from(new_len).unwrap_or(0));
+    moov.serialize(&buf, &mut new_moov);
+    drop(buf);
+    let mut new_moov = Some(new_moov);
+    let mut pieces = Vec::new();
+    walk_top(src, limits, |_, h| {
+        let piece = match new_moov.take_if(|_| h.start == moov_head.start) {
+            Some(m) => Piece::Bytes(m),
+            None => Piece::Copy(h.start..h.end),
+        };
+        push_piece(&mut pieces, piece);
+        Ok(())
+    })?;
+    Ok(pieces)
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@ use aigov_testkit::Venv;
 const JSON: &str = r#"{"AIGC":{"Label":"1","ContentProducer":"001191100006000373414LABEL","ProduceID":"vid-0001","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}}"#;
 const JSON2: &str = r#"{"AIGC":{"Label":"2","ContentProducer":"生成 (test) \\ producer","ProduceID":"vid-0002-a-longer-id","ReservedCode1":"","ContentPropagator":"p","PropagateID":"q","ReservedCode2":""}}"#;
 
-fn venv() -> Venv {
+pub fn venv() -> Venv {
     Venv::get("label", "bench/label/requirements.txt")
 }
 
-fn ffmpeg(venv: &Venv) -> PathBuf {
+pub fn ffmpeg(venv: &Venv) -> PathBuf {
     PathBuf::from(
         venv.run(&[
             "-c",
@@ -28,7 +28,7 @@ fn ffmpeg(venv: &Venv) -> PathBuf {
 }
 
 /// Runs ffmpeg with `args`; panics on failure; returns stdout.
-fn run_ffmpeg(ff: &Path, args: &[&str]) -> String {
+pub fn run_ffmpeg(ff: &Path, args: &[&str]) -> String {
     let out = Command::new(ff)
         .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
         .args(args)
@@ -82,7 +82,7 @@ fn primary(l: &Layout) -> Vec<String> {
 }
 
 /// Decoded frames of every stream, as ffmpeg's framemd5 lines (without the header comments).
-fn framemd5(ff: &Path, p: &Path) -> String {
+pub fn framemd5(ff: &Path, p: &Path) -> String {
     let out = run_ffmpeg(
         ff,
         &[

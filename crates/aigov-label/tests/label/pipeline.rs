@@ -649,6 +649,97 @@ fn blake3_content_digests_verify_tamper_and_mix_with_sha256() {
     assert_eq!(status(&r, "producer.content_digest"), Status::Fail);
 }
 
+/// Large MP4 files are labelled file to file with every box but `moov` copied inside the
+/// kernel: the copy is byte-identical to the streamed route's, decodes to the same frames, and
+/// signed copies (producer, then platform) verify, with `moov` first or last.
+#[test]
+fn large_mp4_file_to_file_matches_the_streamed_route_and_verifies() {
+    use crate::mp4pdf::{ffmpeg, framemd5, run_ffmpeg, venv};
+    let ff = ffmpeg(&venv());
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system("Lingxi Video", 1);
+    let platform = reg.system("Platform A", 2);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("last", &[][..]),
+        ("first", &["-movflags", "+faststart"][..]),
+    ] {
+        // QuickTime with raw video: 11.5 MB, past the one-pass threshold.
+        let src = dir.path().join(format!("src-{name}.mov"));
+        let mut args = vec![
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25",
+            "-t",
+            "3",
+            "-c:v",
+            "rawvideo",
+            "-pix_fmt",
+            "uyvy422",
+        ];
+        args.extend_from_slice(extra);
+        args.push(src.to_str().unwrap());
+        run_ffmpeg(&ff, &args);
+        assert!(std::fs::metadata(&src).unwrap().len() >= content::ONE_PASS_MIN);
+
+        // Unsigned: the same bytes as the streamed route.
+        let filed = dir.path().join(format!("filed-{name}.mov"));
+        let mut f = std::fs::File::create(&filed).unwrap();
+        content::produce_file(&src, &mut f, &production("v-1"), None, &Limits::default()).unwrap();
+        drop(f);
+        let mut streamed = Vec::new();
+        content::produce(
+            &mut std::fs::File::open(&src).unwrap(),
+            &mut streamed,
+            &production("v-1"),
+            None,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert!(std::fs::read(&filed).unwrap() == streamed, "moov {name}");
+        assert_eq!(framemd5(&ff, &filed), framemd5(&ff, &src), "moov {name}");
+
+        // Signed, in one pass, then passed on by a platform.
+        let signed = dir.path().join(format!("signed-{name}.mov"));
+        let mut f = std::fs::File::create(&signed).unwrap();
+        content::produce_file(
+            &src,
+            &mut f,
+            &production("v-1"),
+            Some(&sys.signer().with_digest(DigestAlg::Blake3)),
+            &Limits::default(),
+        )
+        .unwrap();
+        drop(f);
+        let hop = dir.path().join(format!("hop-{name}.mov"));
+        let mut f = std::fs::File::create(&hop).unwrap();
+        let p = Propagation {
+            propagator: "PLATFORM-A".into(),
+            propagate_id: "a-1".into(),
+            kind_if_unlabelled: LabelKind::SuspectedAi,
+        };
+        content::propagate_file(
+            &signed,
+            &mut f,
+            &p,
+            Some(&platform.signer()),
+            &Limits::default(),
+        )
+        .unwrap();
+        drop(f);
+        for file in [&signed, &hop] {
+            let r =
+                verify::verify_path(file, &reg.trust(), Utc::now(), &Options::default()).unwrap();
+            assert!(!r.failed(), "moov {name}: {:#?}", r.checks);
+            assert!(r.verified());
+            assert_eq!(status(&r, "producer.content_digest"), Status::Pass);
+        }
+        assert_eq!(framemd5(&ff, &hop), framemd5(&ff, &src), "moov {name}");
+    }
+}
+
 #[test]
 fn sm2_with_sm3_signatures_verify_here_and_with_gmssl() {
     use sm2::pkcs8::EncodePrivateKey;
