@@ -3,30 +3,55 @@
 //!
 //! The `phonenumber` crate parses with nom and keeps its compiled patterns in a 100-entry
 //! cache for ~2,500 patterns, so validating numbers from many countries recompiles regexes
-//! all the time. Here validity is decided the way its `is_valid` decides it (the same region
-//! selection for shared calling codes, the same descriptor order, possible lengths, patterns
-//! matched from the first digit), on the patterns of the same metadata; a differential test
-//! in `tests` checks both agree on every example number of the metadata and on variants.
+//! all the time; building its database also parses every pattern first (~70 ms). Here the
+//! build script copies the metadata validity needs into a static table (`build.rs`), and
+//! validity is decided the way the crate's `is_valid` decides it (the same region selection
+//! for shared calling codes, the same descriptor order, possible lengths, patterns matched
+//! from the first digit), on the patterns of the same metadata, compiled per calling code on
+//! first use; a differential test in `tests` checks both agree on every example number of the
+//! metadata and on variants.
 
 use std::sync::OnceLock;
 
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex_automata::{Anchored, Input, meta};
+
+/// One number-type descriptor of the metadata.
+struct DescMeta {
+    /// The national-number pattern (libphonenumber syntax: whitespace is insignificant).
+    pattern: &'static str,
+    /// Possible lengths of the national number (empty: any).
+    lengths: &'static [u16],
+}
+
+/// One region (country) of a calling code in the metadata.
+struct RegionMeta {
+    leading: Option<&'static str>,
+    general: DescMeta,
+    /// Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail, fixed
+    /// line, mobile (those the region has).
+    types: &'static [DescMeta],
+    national_prefix: Option<&'static str>,
+}
+
+include!(concat!(env!("OUT_DIR"), "/phone_meta.rs"));
+
+fn pattern(p: &str) -> Option<meta::Regex> {
+    meta::Builder::new()
+        .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
+        .build(p)
+        .ok()
+}
 
 struct Desc {
     re: meta::Regex,
-    lengths: Vec<u16>,
+    lengths: &'static [u16],
 }
 
 impl Desc {
-    fn new(d: &Descriptor) -> Option<Desc> {
-        let re = meta::Builder::new()
-            .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
-            .build(d.national_number().as_str())
-            .ok()?;
+    fn new(d: &DescMeta) -> Option<Desc> {
         Some(Desc {
-            re,
-            lengths: d.possible_length().to_vec(),
+            re: pattern(d.pattern)?,
+            lengths: d.lengths,
         })
     }
 
@@ -42,42 +67,18 @@ impl Desc {
 struct Region {
     leading: Option<meta::Regex>,
     general: Desc,
-    /// Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail, fixed
-    /// line, mobile: validity needs one of them.
+    /// Validity needs one of them.
     types: Vec<Desc>,
-    national_prefix: Option<String>,
+    national_prefix: Option<&'static str>,
 }
 
 impl Region {
-    fn new(m: &Metadata) -> Option<Region> {
-        let d = m.descriptors();
-        let types = [
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(Desc::new)
-        .collect();
-        let leading = m.leading_digits().and_then(|l| {
-            meta::Builder::new()
-                .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
-                .build(l.as_str())
-                .ok()
-        });
+    fn new(m: &RegionMeta) -> Option<Region> {
         Some(Region {
-            leading,
-            general: Desc::new(d.general())?,
-            types,
-            national_prefix: m.national_prefix().map(str::to_string),
+            leading: m.leading.and_then(pattern),
+            general: Desc::new(&m.general)?,
+            types: m.types.iter().filter_map(Desc::new).collect(),
+            national_prefix: m.national_prefix,
         })
     }
 
@@ -95,23 +96,16 @@ impl Region {
 
 /// Regions per calling code (1..=999), compiled on first use of the code.
 fn regions(code: u16) -> Option<&'static [Region]> {
-    static CODES: OnceLock<Vec<OnceLock<Vec<Region>>>> = OnceLock::new();
-    let codes = CODES.get_or_init(|| (0..1000).map(|_| OnceLock::new()).collect());
-    let slot = codes.get(usize::from(code))?;
+    static COMPILED: OnceLock<Vec<OnceLock<Vec<Region>>>> = OnceLock::new();
+    let compiled = COMPILED.get_or_init(|| (0..1000).map(|_| OnceLock::new()).collect());
+    let slot = compiled.get(usize::from(code))?;
     let list = slot.get_or_init(|| {
-        DATABASE
-            .region(&code)
+        CODES
+            .binary_search_by_key(&code, |(c, _)| *c)
+            .ok()
+            .and_then(|i| CODES.get(i))
+            .map(|(_, regions)| regions.iter().filter_map(Region::new).collect())
             .unwrap_or_default()
-            .into_iter()
-            .filter_map(|id| {
-                let m = if id == "001" {
-                    DATABASE.by_code(&code).and_then(|v| v.into_iter().next())
-                } else {
-                    DATABASE.by_id(id)
-                };
-                m.and_then(Region::new)
-            })
-            .collect()
     });
     (!list.is_empty()).then_some(list.as_slice())
 }
@@ -157,13 +151,14 @@ pub(crate) fn valid_in(code: u16, digits: &str) -> bool {
 }
 
 fn strip_prefix(code: u16, digits: &str) -> Option<&str> {
-    let p = regions(code)?.first()?.national_prefix.as_deref()?;
+    let p = regions(code)?.first()?.national_prefix?;
     digits.strip_prefix(p).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phonenumber::metadata::DATABASE;
 
     fn theirs(s: &str) -> bool {
         phonenumber::parse(None, s).is_ok_and(|n| phonenumber::is_valid(&n))
@@ -218,6 +213,17 @@ mod tests {
             disagree.len(),
             &disagree[..disagree.len().min(20)]
         );
+    }
+
+    /// The build script's table is sorted (looked up by binary search) and has every calling
+    /// code of the metadata.
+    #[test]
+    fn table_is_sorted_and_complete() {
+        assert!(CODES.windows(2).all(|w| w[0].0 < w[1].0));
+        let codes: Vec<u16> = (1..1000).filter(|c| DATABASE.region(c).is_some()).collect();
+        let ours: Vec<u16> = CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(ours, codes);
+        assert!(codes.len() > 200, "{}", codes.len());
     }
 
     #[test]
