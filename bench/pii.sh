@@ -35,6 +35,8 @@ for kind in prose dense; do
   declare -A rate cpu
   for t in 1 2; do
     # Wall time, and CPU time (user + system) for MB per CPU-second: the per-core figure.
+    # A fresh findings file each time: truncating the previous run's costs system time.
+    rm -f "$work/$kind.aigov.t$t.jsonl"
     /usr/bin/time -f "%e %U %S" -o "$work/time" \
       "$aigov" pii scan "$corpus" --threads $t -q --findings "$work/$kind.aigov.t$t.jsonl" > /dev/null
     read -r wall user sys < "$work/time"
