@@ -3,12 +3,42 @@
 //! [`Venv`] creates a Python virtualenv under `target/` from a requirements file on first use
 //! (PyPI needed then), guarded by a file lock so that test processes running at the same time
 //! share it. Tests that need Python fail when it cannot be created: they are never skipped.
+//! [`png`] makes a small valid PNG for the labelling tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// A valid 8-bit RGB PNG of `w`×`h` (a gradient that `seed` varies), built with flate2.
+pub fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend_from_slice(&[(x as u8).wrapping_mul(seed), y as u8, seed]);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    let idat = z.finish().unwrap();
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(&b"IHDR"[..], ihdr), (b"IDAT", idat), (b"IEND", Vec::new())] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(&data);
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(&data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    out
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -1338,35 +1338,6 @@ fn bom_generate_and_diff_through_the_cli() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
-/// A small RGB PNG.
-fn png_bytes(w: u32, h: u32) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut raw = Vec::new();
-    for y in 0..h {
-        raw.push(0);
-        for x in 0..w {
-            raw.extend_from_slice(&[x as u8, y as u8, 7]);
-        }
-    }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    let idat = z.finish().unwrap();
-    let mut ihdr = w.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [(&b"IHDR"[..], ihdr), (b"IDAT", idat), (b"IEND", Vec::new())] {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(&data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(&data);
-        out.extend_from_slice(&crc.sum().to_be_bytes());
-    }
-    out
-}
-
 #[test]
 fn label_add_propagate_and_verify_through_the_cli() {
     let s = serve_demo();
@@ -1380,7 +1351,7 @@ fn label_add_propagate_and_verify_through_the_cli() {
         let o = s.cli(&["cert", "request", "--system", &id, "--out", &p(prefix)]);
         assert!(o.status.success(), "{}", text(&o));
     }
-    std::fs::write(d.join("gen.png"), png_bytes(64, 32)).unwrap();
+    std::fs::write(d.join("gen.png"), aigov_testkit::png(64, 32, 7)).unwrap();
     let keys = |prefix: &str| {
         vec![
             "--key".to_string(),
@@ -1536,7 +1507,7 @@ fn label_add_propagate_and_verify_through_the_cli() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // Visible and implicit together: the notice is drawn or written first, then the metadata.
-    std::fs::write(d.join("photo.png"), png_bytes(320, 200)).unwrap();
+    std::fs::write(d.join("photo.png"), aigov_testkit::png(320, 200, 7)).unwrap();
     let o = run_with(
         &[
             "label",

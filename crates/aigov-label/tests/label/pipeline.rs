@@ -14,6 +14,7 @@ use aigov_label::{Aigc, LabelKind};
 use aigov_pki::{
     CaMaterial, KeyAlgorithm, SystemSubject, create_ca, generate_key, issue, make_csr,
 };
+pub use aigov_testkit::png;
 use chrono::{Duration, Utc};
 
 /// A registry CA and a system certificate issued by it.
@@ -98,38 +99,6 @@ impl System {
     pub fn signer(&self) -> Signer {
         Signer::from_pem(&self.key, Some(&self.cert)).unwrap()
     }
-}
-
-/// A small valid PNG (w×h, RGB gradient), built with flate2.
-pub fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
-    use std::io::Write;
-    let mut raw = Vec::new();
-    for y in 0..h {
-        raw.push(0);
-        for x in 0..w {
-            raw.extend_from_slice(&[(x as u8).wrapping_mul(seed), y as u8, seed]);
-        }
-    }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    let idat = z.finish().unwrap();
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let chunk = |out: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend_from_slice(&crc.sum().to_be_bytes());
-    };
-    let mut ihdr = w.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &idat);
-    chunk(&mut out, b"IEND", &[]);
-    out
 }
 
 fn production(id: &str) -> Production {

@@ -1,51 +1,17 @@
 //! `POST /v1/labels/verify`: uploads verified against the registry's own CA, CRL and
 //! certificate records, over a real socket.
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
 use aigov_label::LabelKind;
 use aigov_label::content::{Production, produce};
 use aigov_label::format::Limits;
 use aigov_label::sign::Signer;
 use aigov_pki::KeyAlgorithm;
+use aigov_testkit::png;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
-    let mut raw = Vec::new();
-    for y in 0..h {
-        raw.push(0);
-        for x in 0..w {
-            raw.extend_from_slice(&[(x as u8).wrapping_mul(seed), y as u8, seed]);
-        }
-    }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    let idat = z.finish().unwrap();
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (
-            &b"IHDR"[..],
-            [w.to_be_bytes(), h.to_be_bytes()]
-                .concat()
-                .into_iter()
-                .chain([8, 2, 0, 0, 0])
-                .collect::<Vec<u8>>(),
-        ),
-        (b"IDAT", idat),
-        (b"IEND", Vec::new()),
-    ] {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(&data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(&data);
-        out.extend_from_slice(&crc.sum().to_be_bytes());
-    }
-    out
-}
 
 async fn upload(app: &TestApp, bytes: Vec<u8>, query: &str) -> Resp {
     let resp = app
