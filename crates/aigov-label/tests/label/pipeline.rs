@@ -140,6 +140,17 @@ pub fn propagate(input: &[u8], signer: &Signer, platform: &str, id: &str) -> Vec
     out
 }
 
+/// `PLATFORM-A` passes `src` on to `dst`, file to file (one pass for large files).
+fn propagate_file(src: &Path, dst: &Path, signer: &Signer) {
+    let mut f = std::fs::File::create(dst).unwrap();
+    let p = Propagation {
+        propagator: "PLATFORM-A".into(),
+        propagate_id: "a-1".into(),
+        kind_if_unlabelled: LabelKind::SuspectedAi,
+    };
+    content::propagate_file(src, &mut f, &p, Some(signer), &Limits::default()).unwrap();
+}
+
 pub fn verify_bytes(bytes: &[u8], trust: &Trust) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("f");
@@ -508,21 +519,7 @@ fn large_files_are_signed_in_one_pass_and_verify() {
 
     // A platform passes it on, also in one pass.
     let hop = dir.path().join("hop.wav");
-    let mut f = std::fs::File::create(&hop).unwrap();
-    let p = Propagation {
-        propagator: "PLATFORM-A".into(),
-        propagate_id: "a-1".into(),
-        kind_if_unlabelled: LabelKind::SuspectedAi,
-    };
-    content::propagate_file(
-        &out,
-        &mut f,
-        &p,
-        Some(&platform.signer()),
-        &Limits::default(),
-    )
-    .unwrap();
-    drop(f);
+    propagate_file(&out, &hop, &platform.signer());
     let r = verify::verify_path(&hop, &reg.trust(), Utc::now(), &Options::default()).unwrap();
     assert!(!r.failed(), "{:#?}", r.checks);
     assert_eq!(r.propagation.len(), 1);
@@ -683,21 +680,7 @@ fn large_mp4_file_to_file_matches_the_streamed_route_and_verifies() {
         .unwrap();
         drop(f);
         let hop = dir.path().join(format!("hop-{name}.mov"));
-        let mut f = std::fs::File::create(&hop).unwrap();
-        let p = Propagation {
-            propagator: "PLATFORM-A".into(),
-            propagate_id: "a-1".into(),
-            kind_if_unlabelled: LabelKind::SuspectedAi,
-        };
-        content::propagate_file(
-            &signed,
-            &mut f,
-            &p,
-            Some(&platform.signer()),
-            &Limits::default(),
-        )
-        .unwrap();
-        drop(f);
+        propagate_file(&signed, &hop, &platform.signer());
         for file in [&signed, &hop] {
             let r =
                 verify::verify_path(file, &reg.trust(), Utc::now(), &Options::default()).unwrap();
