@@ -108,7 +108,7 @@ pub struct AddArgs {
 pub struct VisibleOpts {
     /// Also add the visible label, before the metadata: a notice at the start or end of text, a
     /// notice drawn on images (PNG, JPEG, WebP, GIF, TIFF; text at least 5% of the shorter
-    /// side), the short-long-short-short tone cue mixed into WAV audio.
+    /// side), the short-long-short-short tone cue mixed into WAV or FLAC audio.
     #[arg(long)]
     visible: bool,
     /// Wording of the notice: zh, en, both (default) or your own words (they must name AI or
@@ -349,17 +349,22 @@ fn visible_step(file: &Path, out: &Path, v: &VisibleOpts) -> Result<tempfile::Na
             };
             image::overlay(&mut src, dst, Some(format.media_type()), &notice, &font)
         }
-        "wav" => {
+        name @ ("wav" | "flac") => {
             let cue = audio::ToneCue {
                 at_end: v.cue_at_end,
                 ..audio::ToneCue::default()
             };
-            audio::add_cue(&mut src, dst, &cue, &limits)
+            if name == "wav" {
+                audio::add_cue(&mut src, dst, &cue, &limits)
+            } else {
+                audio::add_cue_flac(&mut src, dst, &cue, &limits)
+            }
         }
         other => {
             return Err(usage(format!(
                 "{}: visible labels are made for text, images (PNG, JPEG, WebP, GIF, TIFF) and WAV \
-                 audio, not {other}; label it without --visible (the metadata label works for it)",
+                 or FLAC audio, not {other}; label it without --visible (the metadata label works \
+                 for it)",
                 file.display()
             )));
         }

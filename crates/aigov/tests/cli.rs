@@ -1543,6 +1543,56 @@ fn label_add_propagate_and_verify_through_the_cli() {
         std::fs::read(d.join("visible.png")).unwrap(),
         std::fs::read(d.join("photo.png")).unwrap()
     );
+    // The tone cue in FLAC (made by ffmpeg), then the signed metadata label.
+    let venv = aigov_testkit::Venv::get("label", "bench/label/requirements.txt");
+    let ff = venv.run(&[
+        "-c",
+        "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())",
+    ]);
+    let ffmpeg = |args: &[&str]| {
+        let o = std::process::Command::new(ff.trim())
+            .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "ffmpeg {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ffmpeg(&[
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=3",
+        "-c:a",
+        "flac",
+        &p("song.flac"),
+    ]);
+    let o = run_with(
+        &[
+            "label",
+            "add",
+            &p("song.flac"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--visible",
+            "--cue-at-end",
+            "-o",
+            &p("song-labelled.flac"),
+        ],
+        keys("lingxi")[..4].to_vec(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("song-labelled.flac", &["--trust", &p("lingxi.chain.pem")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    ffmpeg(&["-i", &p("song-labelled.flac"), "-f", "null", "-"]);
+    assert_ne!(
+        std::fs::read(d.join("song-labelled.flac")).unwrap(),
+        std::fs::read(d.join("song.flac")).unwrap()
+    );
     std::fs::write(d.join("reply.txt"), "Generated reply.\n").unwrap();
     let o = run_with(
         &[

@@ -365,6 +365,70 @@ fn scan(src: &mut dyn Source, limits: &Limits) -> Result<Scan> {
     })
 }
 
+/// Where the FLAC stream of `src` begins (after any ID3v2 tags), once its structure is checked.
+pub(crate) fn stream_start(src: &mut dyn Source, limits: &Limits) -> Result<u64> {
+    Ok(scan(src, limits)?.magic)
+}
+
+/// Writes `src` with its audio replaced by `encoded`, a whole FLAC stream from an encoder:
+/// the bytes before `fLaC` (ID3v2 tags), then `encoded`'s STREAMINFO, then every metadata block
+/// of `src` in order but its STREAMINFO and SEEKTABLE (whose frame offsets no longer hold),
+/// then `encoded`'s frames.
+pub(crate) fn write_with_audio(
+    src: &mut dyn Source,
+    encoded: &[u8],
+    dst: &mut dyn Write,
+    limits: &Limits,
+) -> Result<()> {
+    const SEEKTABLE: u8 = 3;
+    let s = scan(src, limits)?;
+    // The encoder's output: fLaC, STREAMINFO first, the frames after the last block.
+    let bad = |m: &str| Error::Render(format!("FLAC encoder output: {m}"));
+    if encoded.get(..4) != Some(b"fLaC".as_slice()) {
+        return Err(bad("no fLaC signature"));
+    }
+    let mut pos = 4usize;
+    let mut info: Option<&[u8]> = None;
+    loop {
+        let h = encoded
+            .get(pos..pos + 4)
+            .ok_or_else(|| bad("metadata cut short"))?;
+        let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
+        let body = encoded
+            .get(pos + 4..pos + 4 + len)
+            .ok_or_else(|| bad("metadata block cut short"))?;
+        if h[0] & 0x7F == STREAMINFO {
+            info = Some(body);
+        }
+        pos += 4 + len;
+        if h[0] & 0x80 != 0 {
+            break;
+        }
+    }
+    let info = info.ok_or_else(|| bad("no STREAMINFO"))?;
+    let kept: Vec<&Block> = s
+        .blocks
+        .iter()
+        .filter(|b| b.typ != STREAMINFO && b.typ != SEEKTABLE)
+        .collect();
+    copy_range(src, dst, NAME, 0..s.magic)?;
+    dst.write_all(b"fLaC")?;
+    dst.write_all(&block_header(
+        STREAMINFO,
+        info.len(),
+        kept.is_empty(),
+        "STREAMINFO",
+    )?)?;
+    dst.write_all(info)?;
+    for (i, b) in kept.iter().enumerate() {
+        let len = usize::try_from(b.len).unwrap_or(usize::MAX);
+        dst.write_all(&block_header(b.typ, len, i + 1 == kept.len(), "metadata")?)?;
+        copy_range(src, dst, NAME, b.body())?;
+    }
+    dst.write_all(&encoded[pos..])?;
+    Ok(())
+}
+
 fn block_header(typ: u8, len: usize, last: bool, what: &str) -> Result<[u8; 4]> {
     if len > MAX_BLOCK {
         return Err(Error::Label(format!(

@@ -1,5 +1,8 @@
 //! The explicit label of audio as a tone cue: the rhythm *short-long-short-short* (Morse "AI",
-//! `·– ··`) mixed into the samples of a PCM WAV file at its start and, if asked, its end.
+//! `·– ··`) mixed into the samples of a PCM WAV file ([`add_cue`]) or a FLAC file
+//! ([`add_cue_flac`]: decoded, mixed the same way, encoded again losslessly) at its start and,
+//! if asked, its end. Lossy formats (MP3, Vorbis, Opus) get no cue: there is no well-kept Rust
+//! encoder for them, and re-encoding would cost quality; their metadata label still applies.
 //!
 //! With the defaults ([`ToneCue::default`]) the cue is a 1 kHz sine: 120 ms on, 120 ms off,
 //! 360 ms on, 120 ms off, 120 ms on, 120 ms off, 120 ms on — 1080 ms in all — each tone
@@ -406,20 +409,7 @@ pub fn add_cue(
     let shape = Shape::new(cue, fmt.rate);
     let payload = data.payload();
     let frames = data.size / fmt.align;
-    let needed = shape.total * u64::from(cue.at_start) + shape.total * u64::from(cue.at_end);
-    if frames < needed {
-        let ms = |f: u64| f * 1000 / u64::from(fmt.rate);
-        return Err(Error::Render(format!(
-            "the audio is {} ms long, shorter than the {} ms that the tone cue{} needs",
-            ms(frames),
-            ms(needed),
-            if cue.at_start && cue.at_end {
-                " at the start and the end"
-            } else {
-                ""
-            }
-        )));
-    }
+    check_length(cue, &shape, frames, fmt.rate)?;
 
     let at = |frame: u64| payload.start + frame * fmt.align;
     let mut pos = 0u64;
@@ -435,6 +425,124 @@ pub fn add_cue(
         pos = frames;
     }
     copy_range(src, dst, NAME, at(pos)..s.file_len)
+}
+
+/// Refuses audio of `frames` frames that is shorter than the cue (or the two cues) needs.
+fn check_length(cue: &ToneCue, shape: &Shape, frames: u64, rate: u32) -> Result<()> {
+    let needed = shape.total * u64::from(cue.at_start) + shape.total * u64::from(cue.at_end);
+    if frames < needed {
+        let ms = |f: u64| f * 1000 / u64::from(rate);
+        return Err(Error::Render(format!(
+            "the audio is {} ms long, shorter than the {} ms that the tone cue{} needs",
+            ms(frames),
+            ms(needed),
+            if cue.at_start && cue.at_end {
+                " at the start and the end"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// Decoded FLAC audio is held in memory to be encoded again: at most this many bytes of
+/// samples (about 100 minutes of 48 kHz stereo).
+pub const MAX_FLAC_DECODED: u64 = 1 << 30;
+
+/// Copies the FLAC file `src` to `dst` with the tone cue mixed in at its start and, if
+/// [`ToneCue::at_end`], its end, as [`add_cue`] does for WAV.
+///
+/// FLAC is lossless: the samples are decoded (`claxon`), the cue is mixed into its windows
+/// with the same formula, and the whole stream is encoded again (`flacenc`), so every sample
+/// outside the windows decodes to exactly what it was, though the frames' bytes differ. Every
+/// metadata block is kept in order (the `AIGC` Vorbis comment, pictures, …) but STREAMINFO,
+/// which the encoder writes anew, and SEEKTABLE, whose offsets no longer hold; ID3v2 tags in
+/// front of the stream are kept. The decoded samples are held in memory, up to
+/// [`MAX_FLAC_DECODED`] bytes.
+///
+/// Errors: [`Error::Malformed`] for a FLAC stream that does not decode, [`Error::TooLarge`]
+/// beyond [`MAX_FLAC_DECODED`], [`Error::Unsupported`] for a sample width the encoder does not
+/// write (it takes 8 to 24 bits), and [`Error::Render`] as for WAV.
+pub fn add_cue_flac(
+    src: &mut dyn Source,
+    dst: &mut dyn Write,
+    cue: &ToneCue,
+    limits: &Limits,
+) -> Result<()> {
+    const FLAC: &str = "flac";
+    let start = crate::formats::flac::stream_start(src, limits)?;
+    src.seek(std::io::SeekFrom::Start(start))?;
+    let bad = |e: claxon::Error| Error::malformed(FLAC, start, format!("FLAC stream: {e}"));
+    let mut reader = claxon::FlacReader::new(&mut *src).map_err(bad)?;
+    let info = reader.streaminfo();
+    let (rate, channels, bits) = (info.sample_rate, info.channels, info.bits_per_sample);
+    if !(8..=24).contains(&bits) {
+        return Err(Error::Unsupported(format!(
+            "{FLAC}: {bits}-bit samples (the FLAC encoder writes 8 to 24 bits)"
+        )));
+    }
+    cue.check(rate)?;
+    let shape = Shape::new(cue, rate);
+    let declared = info.samples.unwrap_or(0) * u64::from(channels) * 4;
+    let too_large =
+        |size: u64| Error::too_large(FLAC, start, "decoded audio", size, MAX_FLAC_DECODED);
+    if declared > MAX_FLAC_DECODED {
+        return Err(too_large(declared));
+    }
+    // Reserved from the declared length only up to 64 MiB: a small hostile file may declare
+    // anything; past that the vector grows as samples actually decode.
+    let reserve = (declared / 4).min(1 << 24);
+    let mut samples: Vec<i32> = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    for s in reader.samples() {
+        samples.push(s.map_err(bad)?);
+        if samples.len() as u64 * 4 > MAX_FLAC_DECODED {
+            return Err(too_large(samples.len() as u64 * 4));
+        }
+    }
+    drop(reader);
+    let ch = channels as usize;
+    let frames = (samples.len() / ch) as u64;
+    check_length(cue, &shape, frames, rate)?;
+    let scale = f64::from(1u32 << (bits - 1));
+    let mut windows = Vec::new();
+    if cue.at_start {
+        windows.push(0);
+    }
+    if cue.at_end {
+        windows.push(frames - shape.total);
+    }
+    for from in windows {
+        for n in 0..shape.total {
+            let (tone, keep) = shape.at(n);
+            let at = usize::try_from(from + n).unwrap_or(usize::MAX) * ch;
+            for s in samples.iter_mut().skip(at).take(ch) {
+                let x = f64::from(*s) / scale;
+                *s = ((x * keep + tone) * scale)
+                    .round()
+                    .clamp(-scale, scale - 1.0) as i32;
+            }
+        }
+    }
+    let encoded = encode_flac(&samples, ch, bits as usize, rate as usize)?;
+    drop(samples);
+    crate::formats::flac::write_with_audio(src, &encoded, dst, limits)
+}
+
+/// A whole FLAC stream of interleaved `samples` (flacenc, default settings, one thread).
+fn encode_flac(samples: &[i32], channels: usize, bits: usize, rate: usize) -> Result<Vec<u8>> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let failed = |e: String| Error::Render(format!("FLAC encoder: {e}"));
+    let config = flacenc::config::Encoder::default()
+        .into_verified()
+        .map_err(|(_, e)| failed(e.to_string()))?;
+    let source = flacenc::source::MemSource::from_samples(samples, channels, bits, rate);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
+        .map_err(|e| failed(e.to_string()))?;
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream.write(&mut sink).map_err(|e| failed(e.to_string()))?;
+    Ok(sink.into_inner())
 }
 
 /// Mixes the cue into the `shape.total` frames at `offset`, writing them to `dst`.

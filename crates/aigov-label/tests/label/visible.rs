@@ -9,9 +9,10 @@ use std::io::Cursor;
 
 use aigov_label::Error;
 use aigov_label::format::{Format, Limits};
+use aigov_label::formats::flac::Flac;
 use aigov_label::formats::text::Text;
 use aigov_label::formats::wav::Wav;
-use aigov_label::visible::audio::{ToneCue, add_cue};
+use aigov_label::visible::audio::{ToneCue, add_cue, add_cue_flac};
 use aigov_label::visible::image::{Corner, Font, ImageKind, ImageNotice, Placement, overlay};
 use aigov_label::visible::text::{Notice, Position, Wording, add_notice, find_notice};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
@@ -794,6 +795,115 @@ fn tone_cue_rhythm_in_every_sample_format() {
         let a440 = goertzel(gap, 440.0, f64::from(rate));
         assert!((a440 - 0.15).abs() < 0.03, "{what}: {a440}");
     }
+}
+
+/// FLAC decoded by ffmpeg to 32-bit samples, interleaved.
+fn ffmpeg_samples(ff: &std::path::Path, file: &std::path::Path) -> Vec<i32> {
+    let raw = file.with_extension("raw");
+    crate::mp4pdf::run_ffmpeg(
+        ff,
+        &[
+            "-y",
+            "-i",
+            file.to_str().unwrap(),
+            "-f",
+            "s32le",
+            raw.to_str().unwrap(),
+        ],
+    );
+    std::fs::read(&raw)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
+/// The cue in FLAC files encoded by ffmpeg (16-bit stereo, 24-bit mono): ffmpeg decodes the
+/// result without a complaint, the rhythm is there in every channel, every sample outside the
+/// cue window is unchanged, and the metadata (a title, the `AIGC` label) is kept.
+#[test]
+fn tone_cue_in_flac_keeps_every_other_sample_and_the_metadata() {
+    use crate::mp4pdf::{ffmpeg, run_ffmpeg, venv};
+    let ff = ffmpeg(&venv());
+    let dir = tempfile::tempdir().unwrap();
+    for (pcm, channels, rate) in [(Pcm::I16, 2u16, 44_100u32), (Pcm::I24, 1, 48_000)] {
+        let what = format!("{pcm:?} {channels}ch {rate} Hz");
+        let wav = dir.path().join("in.wav");
+        std::fs::write(&wav, make_wav(pcm, channels, rate, 2.5).0).unwrap();
+        let flac = dir.path().join("in.flac");
+        run_ffmpeg(
+            &ff,
+            &[
+                "-y",
+                "-i",
+                wav.to_str().unwrap(),
+                "-c:a",
+                "flac",
+                "-metadata",
+                "title=A title",
+                flac.to_str().unwrap(),
+            ],
+        );
+        let mut labelled = Vec::new();
+        Flac.write(
+            &mut Cursor::new(std::fs::read(&flac).unwrap()),
+            &mut labelled,
+            LABEL,
+            &Limits::default(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        add_cue_flac(
+            &mut Cursor::new(&labelled),
+            &mut out,
+            &ToneCue::default(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let (a, b) = (dir.path().join("a.flac"), dir.path().join("b.flac"));
+        std::fs::write(&a, &labelled).unwrap();
+        std::fs::write(&b, &out).unwrap();
+        let (before, after) = (ffmpeg_samples(&ff, &a), ffmpeg_samples(&ff, &b));
+        assert_eq!(before.len(), after.len(), "{what}");
+        let ch = usize::from(channels);
+        let window = 1080 * rate as usize / 1000 * ch;
+        assert_eq!(before[window..], after[window..], "{what}");
+        assert_ne!(before[..window], after[..window], "{what}");
+        for c in 0..ch {
+            let x: Vec<f64> = after
+                .iter()
+                .skip(c)
+                .step_by(ch)
+                .take(rate as usize * 3 / 2)
+                .map(|&s| f64::from(s) / 2_147_483_648.0)
+                .collect();
+            assert_rhythm(&runs(&x, rate), &what);
+        }
+        let layout = Flac
+            .layout(&mut Cursor::new(&out), &Limits::default())
+            .unwrap();
+        assert!(
+            layout.carriers.iter().any(|c| c.primary && c.text == LABEL),
+            "{what}: {:?}",
+            layout.carriers
+        );
+        let meta = run_ffmpeg(&ff, &["-i", b.to_str().unwrap(), "-f", "ffmetadata", "-"]);
+        assert!(meta.lines().any(|l| l == "title=A title"), "{what}: {meta}");
+    }
+    // A stream that does not decode is an error, not a panic.
+    let mut broken = std::fs::read(dir.path().join("in.flac")).unwrap();
+    let n = broken.len();
+    broken.truncate(n / 2);
+    for b in broken.iter_mut().skip(n / 4).take(64) {
+        *b = 0x55;
+    }
+    let r = add_cue_flac(
+        &mut Cursor::new(&broken),
+        &mut Vec::new(),
+        &ToneCue::default(),
+        &Limits::default(),
+    );
+    assert!(r.is_err(), "{r:?}");
 }
 
 #[test]
