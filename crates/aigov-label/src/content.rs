@@ -199,13 +199,10 @@ pub fn inspect_with(
 fn signed_algs(insp: &Inspection) -> Vec<DigestAlg> {
     let mut codes: Vec<String> = Vec::new();
     if let Some(label) = current_label(insp) {
-        if let Ok(sd) = SecurityData::parse(&label.reserved_code2)
-            && let Ok(hops) = sd.previous()
-        {
-            codes.extend(hops.into_iter().map(|h| h.code));
-        }
-        codes.insert(0, label.reserved_code2);
-        codes.insert(0, label.reserved_code1);
+        let hops = SecurityData::parse(&label.reserved_code2).and_then(|sd| sd.previous());
+        codes.push(label.reserved_code1);
+        codes.push(label.reserved_code2);
+        codes.extend(hops.into_iter().flatten().map(|h| h.code));
     }
     let mut algs = Vec::new();
     for code in &codes {
@@ -258,9 +255,8 @@ pub fn write_label_file(
         format::write_plan_file(src, dst, format.name(), &plan, b"")?;
         return Ok(());
     }
-    src.seek(SeekFrom::Start(0))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *dst);
-    format.write(src, &mut out, &json, limits)?;
+    write_label(src, &mut out, format, label, limits)?;
     out.flush()?;
     Ok(())
 }
@@ -327,6 +323,17 @@ pub fn propagate(
     signer: Option<&Signer>,
     limits: &Limits,
 ) -> Result<Aigc> {
+    let (insp, label, hops) = start_propagation(src, propagation, limits)?;
+    finish_propagation(src, dst, insp, label, &hops, signer, limits)
+}
+
+/// The file's format and layout (without a digest), the label a propagation writes (before its
+/// signature) and the earlier hops to keep.
+fn start_propagation(
+    src: &mut dyn Source,
+    propagation: &Propagation,
+    limits: &Limits,
+) -> Result<(Inspection, Aigc, Vec<Hop>)> {
     let format = format::detect(src)?;
     let layout = format.layout(src, limits)?;
     let insp = Inspection {
@@ -335,14 +342,24 @@ pub fn propagate(
         digest: String::new(),
         other_digests: Vec::new(),
     };
-    let (mut label, hops) = propagation_label(&insp, propagation)?;
+    let (label, hops) = propagation_label(&insp, propagation)?;
+    Ok((insp, label, hops))
+}
+
+/// Signs the propagation record (when there is a signer) and writes the labelled copy.
+fn finish_propagation(
+    src: &mut dyn Source,
+    dst: &mut dyn Write,
+    mut insp: Inspection,
+    mut label: Aigc,
+    hops: &[Hop],
+    signer: Option<&Signer>,
+    limits: &Limits,
+) -> Result<Aigc> {
     if let Some(s) = signer {
         // The content digest is needed only for a signature.
-        let insp = Inspection {
-            digest: digest(src, &insp.layout, s.digest_alg())?,
-            ..insp.clone()
-        };
-        label.reserved_code2 = s.security_data(Role::Propagator, &label, &insp.binding(), &hops)?;
+        insp.digest = digest(src, &insp.layout, s.digest_alg())?;
+        label.reserved_code2 = s.security_data(Role::Propagator, &label, &insp.binding(), hops)?;
     }
     write_label(src, dst, insp.format, &label, limits)?;
     Ok(label)
@@ -439,48 +456,26 @@ pub fn propagate_file(
     limits: &Limits,
 ) -> Result<Aigc> {
     let mut src = std::fs::File::open(src_path)?;
-    let Some(signer) = signer else {
-        let format = format::detect(&mut src)?;
-        let layout = format.layout(&mut src, limits)?;
-        let insp = Inspection {
-            format,
-            layout,
-            digest: String::new(),
-            other_digests: Vec::new(),
-        };
-        let (label, _) = propagation_label(&insp, propagation)?;
-        write_label_file(&mut src, dst, format, &label, limits)?;
-        return Ok(label);
-    };
-    if !one_pass(&mut src) {
-        return propagate(&mut src, dst, propagation, Some(signer), limits);
+    let (insp, label, hops) = start_propagation(&mut src, propagation, limits)?;
+    match signer {
+        None => {
+            write_label_file(&mut src, dst, insp.format, &label, limits)?;
+            Ok(label)
+        }
+        Some(s) if insp.format.patchable() && one_pass(&mut src) => one_pass_sign(
+            src_path,
+            &mut src,
+            dst,
+            insp.format,
+            &insp.layout,
+            label,
+            Role::Propagator,
+            s,
+            &hops,
+            limits,
+        ),
+        Some(s) => finish_propagation(&mut src, dst, insp, label, &hops, Some(s), limits),
     }
-    let format = format::detect(&mut src)?;
-    if !format.patchable() {
-        return propagate(&mut src, dst, propagation, Some(signer), limits);
-    }
-    let layout = format.layout(&mut src, limits)?;
-    let (label, hops) = propagation_label(
-        &Inspection {
-            format,
-            layout: layout.clone(),
-            digest: String::new(),
-            other_digests: Vec::new(),
-        },
-        propagation,
-    )?;
-    one_pass_sign(
-        src_path,
-        &mut src,
-        dst,
-        format,
-        &layout,
-        label,
-        Role::Propagator,
-        signer,
-        &hops,
-        limits,
-    )
 }
 
 fn one_pass(src: &mut std::fs::File) -> bool {
@@ -563,10 +558,7 @@ fn one_pass_sign(
             // The placeholder was not stored verbatim exactly once: write the copy again.
             dst.set_len(0)?;
             dst.seek(SeekFrom::Start(0))?;
-            src.seek(SeekFrom::Start(0))?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *dst);
-            format.write(src, &mut out, &label.to_json_unchecked()?, limits)?;
-            out.flush()?;
+            write_label_file(src, dst, format, &label, limits)?;
         }
     }
     Ok(label)

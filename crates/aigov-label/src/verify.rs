@@ -488,7 +488,6 @@ pub fn verify_inspected(
         Some(LabelKind::SuspectedAi) => Outcome::SuspectedAi,
         None => Outcome::SuspectedAi,
     };
-    let binding = insp.binding();
     // Producer.
     let producer = signer_check(
         &mut r,
@@ -496,7 +495,6 @@ pub fn verify_inspected(
         Role::Producer,
         &label,
         &label.reserved_code1,
-        &binding,
         insp,
         trust,
         now,
@@ -529,7 +527,6 @@ pub fn verify_inspected(
                 Role::Propagator,
                 &at,
                 &hop.code,
-                &binding,
                 insp,
                 trust,
                 now,
@@ -547,7 +544,6 @@ pub fn verify_inspected(
             Role::Propagator,
             &label,
             &label.reserved_code2,
-            &binding,
             insp,
             trust,
             now,
@@ -571,8 +567,7 @@ fn signer_check(
     role: Role,
     label: &Aigc,
     value: &str,
-    binding: &crate::sign::Binding,
-    digests: &Inspection,
+    insp: &Inspection,
     trust: &Trust,
     now: DateTime<Utc>,
 ) -> SignerInfo {
@@ -631,25 +626,26 @@ fn signer_check(
     }
     // Binding: a different media type or shape means the label was made for other content
     // (copied); the same shape with another digest means the content was changed.
-    if sd.binding.media_type != binding.media_type || sd.binding.shape != binding.shape {
+    let (media_type, shape) = (insp.format.media_type(), insp.layout.shape.as_str());
+    if sd.binding.media_type != media_type || sd.binding.shape != shape {
         r.check(
             format!("{name}.binding"),
             Status::Fail,
             format!(
                 "label forgery: signed for {} {} but this file is {} {} (a label copied from other content)",
-                sd.binding.media_type, sd.binding.shape, binding.media_type, binding.shape
+                sd.binding.media_type, sd.binding.shape, media_type, shape
             ),
         );
     } else {
         r.check(
             format!("{name}.binding"),
             Status::Pass,
-            format!("{} {}", binding.media_type, binding.shape),
+            format!("{media_type} {shape}"),
         );
     }
     // The content's digest with the algorithm this signature used (inspection computed every
     // algorithm the label's signatures name).
-    let actual = DigestAlg::of(&sd.binding.digest).and_then(|a| digests.digest_with(a));
+    let actual = DigestAlg::of(&sd.binding.digest).and_then(|a| insp.digest_with(a));
     match actual {
         Some(d) if d == sd.binding.digest => {
             r.check(

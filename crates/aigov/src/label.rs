@@ -312,6 +312,10 @@ fn visible_step(file: &Path, out: &Path, v: &VisibleOpts) -> Result<tempfile::Na
             }
         })
     };
+    let cue = audio::ToneCue {
+        at_end: v.cue_at_end,
+        ..audio::ToneCue::default()
+    };
     let dst = tmp.as_file_mut();
     let done = match format.name() {
         "text" => {
@@ -349,17 +353,8 @@ fn visible_step(file: &Path, out: &Path, v: &VisibleOpts) -> Result<tempfile::Na
             };
             image::overlay(&mut src, dst, Some(format.media_type()), &notice, &font)
         }
-        name @ ("wav" | "flac") => {
-            let cue = audio::ToneCue {
-                at_end: v.cue_at_end,
-                ..audio::ToneCue::default()
-            };
-            if name == "wav" {
-                audio::add_cue(&mut src, dst, &cue, &limits)
-            } else {
-                audio::add_cue_flac(&mut src, dst, &cue, &limits)
-            }
-        }
+        "wav" => audio::add_cue(&mut src, dst, &cue, &limits),
+        "flac" => audio::add_cue_flac(&mut src, dst, &cue, &limits),
         other => {
             return Err(usage(format!(
                 "{}: visible labels are made for text, images (PNG, JPEG, WebP, GIF, TIFF) and WAV \

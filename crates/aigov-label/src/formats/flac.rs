@@ -365,23 +365,22 @@ fn scan(src: &mut dyn Source, limits: &Limits) -> Result<Scan> {
     })
 }
 
-/// Where the FLAC stream of `src` begins (after any ID3v2 tags), once its structure is checked.
-pub(crate) fn stream_start(src: &mut dyn Source, limits: &Limits) -> Result<u64> {
-    Ok(scan(src, limits)?.magic)
-}
-
-/// Writes `src` with its audio replaced by `encoded`, a whole FLAC stream from an encoder:
-/// the bytes before `fLaC` (ID3v2 tags), then `encoded`'s STREAMINFO, then every metadata block
-/// of `src` in order but its STREAMINFO and SEEKTABLE (whose frame offsets no longer hold),
-/// then `encoded`'s frames.
-pub(crate) fn write_with_audio(
+/// Writes `src` with its audio replaced by a new stream: `encode` gets `src` positioned at its
+/// FLAC stream (after any ID3v2 tags, the structure checked) and returns a whole FLAC stream
+/// from an encoder. Written: the bytes before `fLaC` (ID3v2 tags), then the new STREAMINFO, then
+/// every metadata block of `src` in order but its STREAMINFO and SEEKTABLE (whose frame offsets
+/// no longer hold), then the new frames.
+pub(crate) fn with_new_audio(
     src: &mut dyn Source,
-    encoded: &[u8],
     dst: &mut dyn Write,
     limits: &Limits,
+    encode: impl FnOnce(&mut dyn Source, u64) -> Result<Vec<u8>>,
 ) -> Result<()> {
     const SEEKTABLE: u8 = 3;
     let s = scan(src, limits)?;
+    src.seek(SeekFrom::Start(s.magic))?;
+    let encoded = encode(src, s.magic)?;
+    let encoded = encoded.as_slice();
     // The encoder's output: fLaC, STREAMINFO first, the frames after the last block.
     let bad = |m: &str| Error::Render(format!("FLAC encoder output: {m}"));
     if encoded.get(..4) != Some(b"fLaC".as_slice()) {

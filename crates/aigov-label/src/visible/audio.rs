@@ -470,9 +470,13 @@ pub fn add_cue_flac(
     cue: &ToneCue,
     limits: &Limits,
 ) -> Result<()> {
+    crate::formats::flac::with_new_audio(src, dst, limits, |src, start| mixed_flac(src, start, cue))
+}
+
+/// The FLAC stream at `src` (which begins at byte `start` of the file), decoded, with the cue
+/// mixed in, encoded again.
+fn mixed_flac(src: &mut dyn Source, start: u64, cue: &ToneCue) -> Result<Vec<u8>> {
     const FLAC: &str = "flac";
-    let start = crate::formats::flac::stream_start(src, limits)?;
-    src.seek(std::io::SeekFrom::Start(start))?;
     let bad = |e: claxon::Error| Error::malformed(FLAC, start, format!("FLAC stream: {e}"));
     let mut reader = claxon::FlacReader::new(&mut *src).map_err(bad)?;
     let info = reader.streaminfo();
@@ -524,9 +528,7 @@ pub fn add_cue_flac(
             }
         }
     }
-    let encoded = encode_flac(&samples, ch, bits as usize, rate as usize)?;
-    drop(samples);
-    crate::formats::flac::write_with_audio(src, &encoded, dst, limits)
+    encode_flac(&samples, ch, bits as usize, rate as usize)
 }
 
 /// A whole FLAC stream of interleaved `samples` (flacenc, default settings, one thread).
