@@ -103,18 +103,33 @@ for i in range(nfiles):
 print("## Labelling benchmark\n")
 print(f"machine: {os.cpu_count()} cores; aigov release build; {nfiles} files of each kind; median of {runs} runs\n")
 print("### Implicit-label verification (AIGC + signature + certificate chain), one process, one core\n")
-print("| files | mean size | content digest | wall s | files/s |\n|---|---|---|---|---|")
-for ext, digest in [(e, d) for e in ("png", "jpg") for d in DIGESTS]:
+print("Files are memory-mapped by default; `--no-mmap` reads them (the route before session 7).\n")
+print("| files | mean size | content digest | file access | wall s | files/s |\n|---|---|---|---|---|---|")
+for ext, digest, how in [(e, d, h) for e in ("png", "jpg") for d in DIGESTS for h in ("mapped", "read")]:
     files = [f"{imgs}/{digest}-{i:04}.{ext}" for i in range(nfiles)]
     size = sum(os.path.getsize(f) for f in files) / len(files)
+    extra = ["--no-mmap"] if how == "read" else []
     times = []
     for _ in range(runs):
-        dt, out = run(["taskset", "-c", "0", aigov, "label", "verify", "--trust", chain, "--json"] + files)
+        dt, out = run(["taskset", "-c", "0", aigov, "label", "verify", "--trust", chain, "--json"] + extra + files)
         rep = json.loads(out)
         assert all(r["verified"] for r in rep), "a file did not verify"
         times.append(dt)
     t = statistics.median(times)
-    print(f"| {nfiles} × 1024×1024 {ext.upper()} | {size / 1e6:.2f} MB | {digest} | {t:.2f} | {nfiles / t:.0f} |")
+    print(f"| {nfiles} × 1024×1024 {ext.upper()} | {size / 1e6:.2f} MB | {digest} | {how} | {t:.2f} | {nfiles / t:.0f} |")
+# The ceiling: b3sum hashing the same files whole on one thread (it memory-maps them), nothing
+# else: no parsing, no signature, no certificate.
+b3 = shutil.which("b3sum") or os.path.join(work, "tools/bin/b3sum")
+if os.path.exists(b3):
+    print("\nAnchor: `b3sum --num-threads 1` over the BLAKE3-labelled files, same core (hashing every byte, nothing else)\n")
+    print("| files | wall s | files/s |\n|---|---|---|")
+    for ext in ("png", "jpg"):
+        files = [f"{imgs}/blake3-{i:04}.{ext}" for i in range(nfiles)]
+        times = [run(["taskset", "-c", "0", b3, "--num-threads", "1"] + files)[0] for _ in range(runs)]
+        t = statistics.median(times)
+        print(f"| {nfiles} × {ext.upper()} | {t:.2f} | {nfiles / t:.0f} |")
+if os.environ.get("LABEL_BENCH_ONLY") == "verify":
+    sys.exit(0)
 
 # 3. A ~1 GB QuickTime file against cp.
 ff = subprocess.run([py, "-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"], check=True,

@@ -105,6 +105,12 @@ pub struct Inspection {
 }
 
 impl Inspection {
+    fn set_digests(&mut self, all: Vec<String>) {
+        let mut all = all.into_iter();
+        self.digest = all.next().unwrap_or_default();
+        self.other_digests = all.collect();
+    }
+
     /// The essence's digest with `alg`, if it was computed.
     pub fn digest_with(&self, alg: DigestAlg) -> Option<&str> {
         std::iter::once(&self.digest)
@@ -164,6 +170,27 @@ pub fn digests(src: &mut dyn Source, layout: &Layout, algs: &[DigestAlg]) -> Res
     Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
 
+/// Hashes the essence ranges of a file held in memory (or mapped) with each of `algs`.
+pub fn digests_of_bytes(bytes: &[u8], layout: &Layout, algs: &[DigestAlg]) -> Result<Vec<String>> {
+    let mut hashers: Vec<Hasher> = algs.iter().map(|a| Hasher::new(*a)).collect();
+    for r in &layout.essence {
+        let piece = usize::try_from(r.start)
+            .ok()
+            .zip(usize::try_from(r.end).ok())
+            .and_then(|(a, b)| bytes.get(a..b))
+            .ok_or_else(|| {
+                Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "file shrank while being read",
+                ))
+            })?;
+        for h in &mut hashers {
+            h.update(piece);
+        }
+    }
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
+}
+
 /// Detects the format, finds the carriers and hashes the essence with every algorithm the
 /// current label's signatures use (SHA-256 when it has none).
 pub fn inspect(src: &mut dyn Source, limits: &Limits) -> Result<Inspection> {
@@ -176,22 +203,38 @@ pub fn inspect_with(
     limits: &Limits,
     alg: Option<DigestAlg>,
 ) -> Result<Inspection> {
+    let mut insp = inspect_layout(src, limits)?;
+    let all = digests(src, &insp.layout, &digest_algs(&insp, alg))?;
+    insp.set_digests(all);
+    Ok(insp)
+}
+
+/// [`inspect_with`] for a file held in memory or mapped: the essence is hashed in place.
+pub fn inspect_bytes(bytes: &[u8], limits: &Limits, alg: Option<DigestAlg>) -> Result<Inspection> {
+    let mut insp = inspect_layout(&mut std::io::Cursor::new(bytes), limits)?;
+    let all = digests_of_bytes(bytes, &insp.layout, &digest_algs(&insp, alg))?;
+    insp.set_digests(all);
+    Ok(insp)
+}
+
+/// Format and layout, digests not yet computed.
+fn inspect_layout(src: &mut dyn Source, limits: &Limits) -> Result<Inspection> {
     let format = format::detect(src)?;
     let layout = format.layout(src, limits)?;
-    let mut insp = Inspection {
+    Ok(Inspection {
         format,
         layout,
         digest: String::new(),
         other_digests: Vec::new(),
-    };
-    let algs = match alg {
+    })
+}
+
+/// `alg` alone when given, else every algorithm the label's signatures use.
+fn digest_algs(insp: &Inspection, alg: Option<DigestAlg>) -> Vec<DigestAlg> {
+    match alg {
         Some(a) => vec![a],
-        None => signed_algs(&insp),
-    };
-    let mut all = digests(src, &insp.layout, &algs)?.into_iter();
-    insp.digest = all.next().unwrap_or_default();
-    insp.other_digests = all.collect();
-    Ok(insp)
+        None => signed_algs(insp),
+    }
 }
 
 /// The digest algorithms the current label's signatures (producer, propagator, earlier hops)

@@ -198,6 +198,9 @@ pub struct Options {
     pub declared_ai: bool,
     /// Limits for parsing.
     pub limits: Limits,
+    /// Read files instead of mapping them (see the `aigov-mmap` crate: a file that another
+    /// process truncates while it is mapped makes the reader fault).
+    pub no_mmap: bool,
 }
 
 /// The report for one file.
@@ -853,11 +856,38 @@ pub fn verify_path(
     opts: &Options,
 ) -> Result<Report> {
     let mut file = std::fs::File::open(path)?;
-    let insp = inspect(&mut file, &opts.limits)?;
-    let mut r = verify_inspected(&insp, trust, now, opts);
+    let map = if opts.no_mmap {
+        None
+    } else {
+        // Small files are read: below 64 KiB the copy costs less than setting up a map.
+        aigov_mmap::map_file(&file, 64 * 1024)?
+    };
+    match &map {
+        Some(bytes) => {
+            let insp = crate::content::inspect_bytes(bytes, &opts.limits, None)?;
+            let mut src = std::io::Cursor::new(&bytes[..]);
+            Ok(verify_with_source(&mut src, &insp, trust, now, opts))
+        }
+        None => {
+            let insp = inspect(&mut file, &opts.limits)?;
+            Ok(verify_with_source(&mut file, &insp, trust, now, opts))
+        }
+    }
+}
+
+/// The checks of [`verify_path`] after inspection, with `file` still at hand for those that
+/// read more of it (the visible notice in text, the C2PA store).
+fn verify_with_source<R: std::io::Read + std::io::Seek + Send>(
+    file: &mut R,
+    insp: &Inspection,
+    trust: &Trust,
+    now: DateTime<Utc>,
+    opts: &Options,
+) -> Report {
+    let mut r = verify_inspected(insp, trust, now, opts);
     // Explicit marks can be read back from text (images would need OCR, audio a detector).
     if insp.format.name() == "text" {
-        let found = crate::visible::text::find_notice(&mut file, &opts.limits).unwrap_or(false);
+        let found = crate::visible::text::find_notice(file, &opts.limits).unwrap_or(false);
         match (found, r.label.is_some()) {
             (true, _) => {
                 r.check("label.explicit_mark", Status::Pass, "a visible AI notice at the start or end of the text");
@@ -876,7 +906,7 @@ pub fn verify_path(
     #[cfg(feature = "c2pa")]
     if insp.layout.has_c2pa {
         let anchors = trust.roots.concat();
-        match crate::c2pa::read(&mut file, insp.format.media_type(), &anchors) {
+        match crate::c2pa::read(file, insp.format.media_type(), &anchors) {
             Ok(Some(c)) => merge_c2pa(&mut r, c),
             Ok(None) => r.check(
                 "c2pa.manifest",
@@ -890,7 +920,7 @@ pub fn verify_path(
             ),
         }
     }
-    Ok(r)
+    r
 }
 
 #[cfg(feature = "c2pa")]

@@ -170,6 +170,10 @@ pub struct VerifyArgs {
     /// The uploader declared the content AI-generated.
     #[arg(long)]
     declared_ai: bool,
+    /// Read files instead of memory-mapping them (use it when other processes may truncate
+    /// the files during verification).
+    #[arg(long)]
+    no_mmap: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -539,6 +543,7 @@ async fn verify_cmd(a: VerifyArgs) -> Result<()> {
     let opts = Options {
         declared_ai: a.declared_ai,
         limits: Limits::default(),
+        no_mmap: a.no_mmap,
     };
     let now = chrono::Utc::now();
     let mut results: Vec<(PathBuf, std::result::Result<Report, String>)> = Vec::new();

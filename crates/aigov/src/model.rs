@@ -64,6 +64,10 @@ pub struct HashOpts {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Read files instead of memory-mapping them (use it when other processes may truncate
+    /// files of the model while it is hashed).
+    #[arg(long)]
+    no_mmap: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -155,6 +159,10 @@ pub struct VerifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Read files instead of memory-mapping them (use it when other processes may truncate
+    /// files of the model while it is hashed).
+    #[arg(long)]
+    no_mmap: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -267,6 +275,7 @@ fn hash_config(model: &Path, o: &HashOpts, signature: Option<&Path>) -> Result<H
         allow_symlinks: o.allow_symlinks,
         ignore_paths: relative_ignores(model, &ignore),
         ignore_git_paths: !o.no_ignore_git_paths,
+        no_mmap: o.no_mmap,
     })
 }
 
@@ -539,6 +548,7 @@ fn verify(a: VerifyArgs) -> Result<()> {
         include_git_paths: a.no_ignore_git_paths,
         allow_symlinks: a.allow_symlinks,
         ignore_unsigned_files: a.ignore_unsigned_files,
+        no_mmap: a.no_mmap,
     };
     let (config, files) = oms::files_to_check(&a.model, &v.signed.manifest, &options)
         .map_err(|e| usage(e.to_string()))?;

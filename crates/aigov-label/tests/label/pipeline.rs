@@ -151,11 +151,24 @@ fn propagate_file(src: &Path, dst: &Path, signer: &Signer) {
     content::propagate_file(src, &mut f, &p, Some(signer), &Limits::default()).unwrap();
 }
 
+/// Verifies `bytes` from a file, both memory-mapped (the default for files of 64 KiB and more)
+/// and read, and checks that the two routes report the same.
 pub fn verify_bytes(bytes: &[u8], trust: &Trust) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("f");
     std::fs::write(&p, bytes).unwrap();
-    verify::verify_path(&p, trust, Utc::now(), &Options::default()).unwrap()
+    let now = Utc::now();
+    let mapped = verify::verify_path(&p, trust, now, &Options::default()).unwrap();
+    let read = Options {
+        no_mmap: true,
+        ..Options::default()
+    };
+    let r = verify::verify_path(&p, trust, now, &read).unwrap();
+    assert_eq!(
+        serde_json::to_value(&mapped).unwrap(),
+        serde_json::to_value(&r).unwrap()
+    );
+    r
 }
 
 pub fn status(r: &Report, name: &str) -> Status {

@@ -32,8 +32,8 @@ pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitigno
 const CHUNK: usize = 1 << 20;
 /// Most files or shards in one manifest (a hostile signature could ask for 1-byte shards).
 pub const MAX_UNITS: usize = 1 << 22;
-/// Files at least this large are memory-mapped for BLAKE3.
-const MMAP_MIN: u64 = 16 << 20;
+/// Files or shards at least this large are memory-mapped (unless `HashConfig::no_mmap`).
+const MMAP_MIN: u64 = 1 << 20;
 
 /// A content hash supported by the standard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,6 +128,9 @@ pub struct HashConfig {
     pub ignore_paths: Vec<String>,
     /// Whether `.git`, `.gitattributes`, `.github` and `.gitignore` are left out.
     pub ignore_git_paths: bool,
+    /// Read files instead of memory-mapping them (see the `aigov-mmap` crate: a file truncated by
+    /// another process while it is mapped makes the hasher fault).
+    pub no_mmap: bool,
 }
 
 impl Default for HashConfig {
@@ -138,6 +141,7 @@ impl Default for HashConfig {
             allow_symlinks: false,
             ignore_paths: Vec::new(),
             ignore_git_paths: true,
+            no_mmap: false,
         }
     }
 }
@@ -415,7 +419,7 @@ pub fn hash_files(
         .par_iter()
         .with_max_len(1)
         .map(|u| {
-            let value = hash_unit(u, algorithm, progress)?;
+            let value = hash_unit(u, algorithm, config.no_mmap, progress)?;
             let name = match u.end {
                 Some(end) => ResourceName::shard(&u.file.name, u.start, end),
                 None => ResourceName::file(&u.file.name),
@@ -439,6 +443,7 @@ pub fn hash_files(
 fn hash_unit(
     u: &Unit<'_>,
     algorithm: HashAlgorithm,
+    no_mmap: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<u8>, HashError> {
     let path = &u.file.path;
@@ -446,21 +451,31 @@ fn hash_unit(
         path: path.clone(),
         source,
     };
-    // BLAKE3 over a whole large file: memory-mapped and hashed on all threads, as b3sum does.
-    if algorithm == HashAlgorithm::Blake3 && u.end.is_none() && u.file.size >= MMAP_MIN {
-        let mut h = blake3::Hasher::new();
-        h.update_mmap_rayon(path).map_err(io)?;
-        progress(u.file.size);
-        return Ok(h.finalize().as_bytes().to_vec());
-    }
-    let mut file = File::open(path).map_err(io)?;
-    let mut hasher = algorithm.hasher();
-    // BLAKE3 gets larger reads so that one file spreads over all threads.
+    // BLAKE3 gets larger pieces so that one file spreads over all threads.
     let chunk = if algorithm == HashAlgorithm::Blake3 {
         8 * CHUNK
     } else {
         CHUNK
     };
+    if !no_mmap && u.end.unwrap_or(u.file.size) - u.start >= MMAP_MIN {
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let end = match u.end {
+            Some(end) if end > len => return Err(HashError::Changed(path.clone())),
+            Some(end) => end,
+            None => len,
+        };
+        if let Some(map) = aigov_mmap::map_range(&file, u.start, end).map_err(io)? {
+            let mut hasher = algorithm.hasher();
+            for piece in map.chunks(chunk) {
+                hasher.update(piece);
+                progress(piece.len() as u64);
+            }
+            return Ok(hasher.finish());
+        }
+    }
+    let mut file = File::open(path).map_err(io)?;
+    let mut hasher = algorithm.hasher();
     let mut buf = vec![0u8; chunk];
     match u.end {
         None => loop {

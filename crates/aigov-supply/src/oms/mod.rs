@@ -252,6 +252,8 @@ pub struct CheckOptions {
     pub allow_symlinks: bool,
     /// Files on disk that the signature does not cover are not an error.
     pub ignore_unsigned_files: bool,
+    /// Read files instead of memory-mapping them.
+    pub no_mmap: bool,
 }
 
 /// The hashing configuration that reproduces a signed manifest.
@@ -267,6 +269,7 @@ pub fn config_for(signed: &Manifest, options: &CheckOptions) -> Result<HashConfi
         allow_symlinks: s.allow_symlinks || options.allow_symlinks,
         ignore_paths,
         ignore_git_paths: !options.include_git_paths,
+        no_mmap: options.no_mmap,
     })
 }
 

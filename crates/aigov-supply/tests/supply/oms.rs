@@ -288,6 +288,55 @@ fn sign_and_verify_round_trip_every_serialisation() {
 }
 
 #[test]
+fn mapped_and_read_files_hash_the_same() {
+    use sha2::Digest as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    // Files and shards above the mapping threshold (1 MiB), shard offsets not page-aligned.
+    let big: Vec<u8> = (0..3_000_001u32)
+        .map(|i| (i % 251) as u8 ^ (i >> 13) as u8)
+        .collect();
+    std::fs::write(tmp.path().join("big.bin"), &big).unwrap();
+    std::fs::write(tmp.path().join("mid.bin"), &big[..1_500_000]).unwrap();
+    std::fs::write(tmp.path().join("small.json"), b"{}").unwrap();
+    for algorithm in [
+        HashAlgorithm::Sha256,
+        HashAlgorithm::Blake2b,
+        HashAlgorithm::Blake3,
+    ] {
+        for method in [Method::Files, Method::Shards(1_200_000)] {
+            let mut manifests = Vec::new();
+            for no_mmap in [false, true] {
+                let config = HashConfig {
+                    algorithm,
+                    method,
+                    no_mmap,
+                    ..HashConfig::default()
+                };
+                let seen = AtomicU64::new(0);
+                let progress = |n: u64| {
+                    seen.fetch_add(n, Ordering::Relaxed);
+                };
+                manifests.push(hashing::hash_model(tmp.path(), &config, &progress).unwrap());
+                assert_eq!(seen.into_inner(), 3_000_001 + 1_500_000 + 2);
+            }
+            assert_eq!(
+                manifests[0].resources, manifests[1].resources,
+                "{algorithm:?} {method:?}"
+            );
+        }
+    }
+    // And what they agree on is the file's SHA-256.
+    let m = hashing::hash_model(tmp.path(), &HashConfig::default(), &no_progress).unwrap();
+    let r = m
+        .resources
+        .iter()
+        .find(|r| r.name.as_str() == "big.bin")
+        .unwrap();
+    assert_eq!(r.digest.value, sha2::Sha256::digest(&big).to_vec());
+}
+
+#[test]
 fn shards_and_files_are_listed_as_the_standard_says() {
     let tmp = tempfile::tempdir().unwrap();
     make_model(tmp.path());
