@@ -84,6 +84,10 @@ pub struct ScanOpts {
     /// Longest record accepted, in bytes (longer JSON/CSV records are reported and skipped).
     #[arg(long, default_value_t = 64 << 20)]
     max_record: usize,
+    /// Read files instead of memory-mapping them (use it when other processes may truncate
+    /// the files while they are scanned).
+    #[arg(long)]
+    no_mmap: bool,
     /// Write findings as JSON lines to this file (`-`: stdout).
     #[arg(long)]
     findings: Option<PathBuf>,
@@ -291,6 +295,7 @@ fn options(o: &ScanOpts) -> Result<Options> {
         header: !o.no_header,
         max_record: o.max_record.max(1),
         show_values: o.show_values,
+        no_mmap: o.no_mmap,
         ..Options::default()
     })
 }
@@ -431,9 +436,9 @@ fn scan(o: &ScanOpts, redact: Option<(&Redactor, Option<&Path>)>) -> Result<()> 
     let mut write_err: Option<std::io::Error> = None;
     let mut line: Vec<u8> = Vec::with_capacity(256);
     let result = run.run(&inputs, &mut |ev| match ev {
-        Event::Finding(f, value) => {
+        Event::Finding(f) => {
             worst = worst.max(f.score);
-            summary.add_finding(&f, &value);
+            summary.add_finding(&f);
             if let Some(w) = findings_out.as_mut() {
                 // Into a reused buffer, then one write: not a dozen small dynamic writes.
                 line.clear();
@@ -443,7 +448,7 @@ fn scan(o: &ScanOpts, redact: Option<(&Redactor, Option<&Path>)>) -> Result<()> 
                 }
             }
             if o.sarif.is_some() {
-                sarif_findings.push(f);
+                sarif_findings.push(f.to_record());
             }
         }
         Event::Error(e) => summary.add_error(e),
@@ -530,7 +535,7 @@ fn restore_cmd(a: &RestoreArgs) -> Result<()> {
         eprintln!("{n} value(s) restored");
         return Ok(());
     }
-    let opened = aigov_pii::io::source::open(&input)
+    let opened = aigov_pii::io::source::open(&input, true)
         .with_context(|| format!("failed to open {}", input.name))?;
     let mut out = aigov_pii::io::source::Output::create(&input, opened.compression)
         .context("failed to create the output")?;

@@ -10,9 +10,10 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex_automata::dfa::{Automaton, OverlappingState, StartKind, dense};
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::meta;
 use regex_automata::util::start;
-use regex_automata::{Anchored, Input, MatchKind as DfaMatchKind};
+use regex_automata::{Anchored, Input, MatchKind as DfaMatchKind, PatternSet};
 
 use crate::entity::{Entity, EntityType};
 use crate::normalize::{OffsetMap, needs_normalisation, normalise_into};
@@ -112,10 +113,13 @@ pub struct Scanner {
     patterns: Vec<Pattern>,
     /// Every pattern, anchored, leftmost-first: which row matches first at a start.
     all: dense::DFA<Vec<u32>>,
-    /// Every pattern, anchored, reporting all matches: which rows match at a start at all.
-    every: dense::DFA<Vec<u32>>,
-    /// Each pattern alone, anchored: the later rows tried when a check rejects a candidate.
-    single: Vec<dense::DFA<Vec<u32>>>,
+    /// Every pattern, reporting all matches: which rows match at a start at all. Needed only
+    /// when a check rejects a candidate, so a lazy DFA: determinising it up front cost more
+    /// start-up time than all the searches it serves on a corpus.
+    every: meta::Regex,
+    /// Each pattern alone: the later rows tried when a check rejects a candidate (lazy DFAs,
+    /// as `every`).
+    single: Vec<meta::Regex>,
     /// `pairs[a] & (1 << (b & 63))` in row `b >> 6`: whether any row can start with the bytes
     /// `a b` (read off `all`), so that most positions are skipped without a DFA search.
     pairs: Box<[[u64; 4]; 256]>,
@@ -134,6 +138,8 @@ pub struct Scanner {
 }
 
 thread_local! {
+    /// The rows that match at a rejected candidate's start (see `Scanner::at_start`).
+    static ROWS: RefCell<PatternSet> = RefCell::new(PatternSet::new(0));
     static NORMALISED: RefCell<(String, OffsetMap)> = RefCell::new((String::new(), OffsetMap::default()));
 }
 
@@ -152,10 +158,13 @@ impl Scanner {
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
         let all = anchored_dfa(&sources, DfaMatchKind::LeftmostFirst)?;
-        let every = anchored_dfa(&sources, DfaMatchKind::All)?;
+        let every = meta::Regex::builder()
+            .configure(meta::Config::new().match_kind(DfaMatchKind::All))
+            .build_many(&sources)
+            .map_err(|e| ConfigError::Pattern(e.to_string()))?;
         let single = sources
             .iter()
-            .map(|s| anchored_dfa(std::slice::from_ref(s), DfaMatchKind::LeftmostFirst))
+            .map(|s| meta::Regex::new(s).map_err(|e| ConfigError::Pattern(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
 
         let mut thresholds = [config.threshold; 32];
@@ -444,25 +453,28 @@ impl Scanner {
         }
         // Rejected: the later rows that match here at all, in one walk, then each of them
         // alone for its own (leftmost-first) end.
-        let mut rows = 0u64;
-        let mut state = OverlappingState::start();
-        while let Ok(()) = self.every.try_search_overlapping_fwd(&input, &mut state) {
-            match state.get_match() {
-                Some(hm) => rows |= 1 << (hm.pattern().as_usize() & 63),
-                None => break,
+        let retry = |rows: &mut PatternSet| {
+            rows.clear();
+            self.every.which_overlapping_matches(&input, rows);
+            rows.iter()
+                .map(|q| q.as_usize())
+                .filter(|q| *q > pid)
+                .find_map(|q| {
+                    let m2 = self.single.get(q)?.search(&input)?;
+                    self.accept(hay, start, m2.end(), q)
+                })
+        };
+        let len = self.every.pattern_len();
+        // A set per thread, made once: a scan with nothing to report allocates nothing.
+        ROWS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut rows) => {
+                if rows.capacity() != len {
+                    *rows = PatternSet::new(len);
+                }
+                retry(&mut rows)
             }
-        }
-        rows &= !((2u64 << pid) - 1);
-        while rows != 0 {
-            let q = rows.trailing_zeros() as usize;
-            rows &= rows - 1;
-            if let Ok(Some(m2)) = self.single[q].try_search_fwd(&input)
-                && let Some(f) = self.accept(hay, start, m2.offset(), q)
-            {
-                return Some(f);
-            }
-        }
-        None
+            Err(_) => retry(&mut PatternSet::new(len)),
+        })
     }
 
     fn accept(&self, hay: &str, start: usize, end: usize, pid: usize) -> Option<Finding> {

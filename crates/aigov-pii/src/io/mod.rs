@@ -21,7 +21,7 @@ pub use source::{Compression, Format, Input, list_inputs};
 use crate::detect::Scanner;
 use crate::formats::json::Selector;
 use crate::redact::Redactor;
-use crate::report::{FindingRecord, InputError};
+use crate::report::{FindingRecord, Found, InputError};
 use batch::{Batch, BatchReader};
 
 /// What to scan and how.
@@ -42,6 +42,9 @@ pub struct Options {
     pub batch_bytes: usize,
     /// Put matched values in the findings.
     pub show_values: bool,
+    /// Read files instead of memory-mapping them (for files other processes may truncate
+    /// while they are scanned).
+    pub no_mmap: bool,
 }
 
 impl Default for Options {
@@ -54,16 +57,17 @@ impl Default for Options {
             max_record: 64 << 20,
             batch_bytes: 4 << 20,
             show_values: false,
+            no_mmap: false,
         }
     }
 }
 
 /// Something that happened during a run, in input order.
 #[derive(Debug)]
-pub enum Event {
-    /// A finding and the matched value (for masked samples; in the record only with
-    /// `show_values`).
-    Finding(FindingRecord, String),
+pub enum Event<'a> {
+    /// A finding, borrowed from the run's buffers (its value is in the record only with
+    /// `show_values`; [`Found::to_record`] keeps it).
+    Finding(Found<'a>),
     /// A record or file that could not be scanned, or only partly.
     Error(InputError),
     /// Input scanned with a caveat (invalid UTF-8 bytes between scanned text).
@@ -140,13 +144,38 @@ enum Item {
     /// Records to scan.
     Batch(Batch),
     /// Something to report as it is.
-    Event(Event),
+    Event(Event<'static>),
+    /// A finding made on the reader thread (Parquet), with its matched value.
+    Found(FindingRecord, String),
     /// The redacted copy of input `.0`, written as its batches are emitted.
     Opened(usize, source::Output),
     /// Input `.0` has no more batches.
     Finish(usize),
     /// The run stops.
     Fatal(RunError),
+}
+
+impl From<Event<'_>> for Item {
+    /// An event made on the reader thread, owned to cross to the emitter.
+    fn from(e: Event<'_>) -> Item {
+        match e {
+            Event::Finding(f) => Item::Found(f.to_record(), f.value.to_string()),
+            Event::Error(e) => Item::Event(Event::Error(e)),
+            Event::Note(n) => Item::Event(Event::Note(n)),
+            Event::File {
+                name,
+                bytes,
+                records,
+                skipped,
+            } => Item::Event(Event::File {
+                name,
+                bytes,
+                records,
+                skipped,
+            }),
+            Event::Progress(b, r) => Item::Event(Event::Progress(b, r)),
+        }
+    }
 }
 
 /// A place in the emitter's queue.
@@ -173,7 +202,11 @@ impl Run<'_> {
     /// the pool itself serves Parquet row groups), and the calling thread reports
     /// results and writes redacted copies in input order. The reader runs at most
     /// `2 × threads` items ahead (a bounded channel), so memory stays bounded.
-    pub fn run(&self, inputs: &[Input], on_event: &mut dyn FnMut(Event)) -> Result<(), RunError> {
+    pub fn run(
+        &self,
+        inputs: &[Input],
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), RunError> {
         let width = self.pool.current_num_threads().max(1) * 2;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(width);
         // Buffers of scanned batches go back to the reader.
@@ -205,8 +238,8 @@ impl Run<'_> {
         recycled: &std::sync::mpsc::Receiver<Vec<u8>>,
     ) {
         for (i, input) in inputs.iter().enumerate() {
-            let mut send = |e: Event| {
-                let _ = tx.send(Item::Event(e));
+            let mut send = |e: Event<'_>| {
+                let _ = tx.send(Item::from(e));
             };
             let Open {
                 index,
@@ -265,7 +298,7 @@ impl Run<'_> {
         rx: &std::sync::mpsc::Receiver<Item>,
         width: usize,
         recycle: &std::sync::mpsc::Sender<Vec<u8>>,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), RunError> {
         use std::collections::{HashMap, VecDeque};
         use std::sync::mpsc::{TryRecvError, channel};
@@ -401,7 +434,7 @@ impl Run<'_> {
         r: process::BatchOut,
         outs: &mut [Option<source::Output>],
         stats: &mut [(u64, u64)],
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), RunError> {
         if r.failed && self.redactor.is_some() {
             let why = r
@@ -413,8 +446,9 @@ impl Run<'_> {
         stats[file].0 += r.bytes;
         stats[file].1 += r.records;
         on_event(Event::Progress(r.bytes, r.records));
-        for f in r.findings {
-            on_event(Event::Finding(f.0, f.1));
+        let name = inputs[file].name.as_str();
+        for h in &r.findings {
+            on_event(Event::Finding(h.found(name, &r, self)));
         }
         for e in r.errors {
             on_event(Event::Error(e));
@@ -435,10 +469,11 @@ impl Run<'_> {
         item: Item,
         outs: &mut [Option<source::Output>],
         stats: &[(u64, u64)],
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), RunError> {
         match item {
             Item::Event(e) => on_event(e),
+            Item::Found(rec, value) => on_event(Event::Finding(rec.as_found(&value))),
             Item::Opened(index, out) => outs[index] = Some(out),
             Item::Finish(index) => {
                 let name = inputs[index].name.clone();
@@ -465,13 +500,13 @@ impl Run<'_> {
         &self,
         index: usize,
         input: &Input,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Option<Open>, RunError> {
         let format = self
             .options
             .format
             .unwrap_or_else(|| source::format_from_name(&input.name));
-        let skip = |on_event: &mut dyn FnMut(Event), why: String| {
+        let skip = |on_event: &mut dyn FnMut(Event<'_>), why: String| {
             on_event(Event::File {
                 name: input.name.clone(),
                 bytes: 0,
@@ -515,7 +550,7 @@ impl Run<'_> {
                 return Ok(None);
             }
         }
-        let unreadable = |on_event: &mut dyn FnMut(Event), e: std::io::Error| {
+        let unreadable = |on_event: &mut dyn FnMut(Event<'_>), e: std::io::Error| {
             on_event(Event::Error(InputError {
                 file: input.name.clone(),
                 record: None,
@@ -528,7 +563,7 @@ impl Run<'_> {
                 skipped: Some("unreadable".into()),
             });
         };
-        let opened = match source::open(input) {
+        let opened = match source::open(input, !self.options.no_mmap) {
             Ok(o) => o,
             Err(e) => {
                 unreadable(on_event, e);

@@ -43,10 +43,10 @@ fn column_name(c: &ColumnDescriptor) -> String {
 pub(crate) fn run(
     run: &Run<'_>,
     input: &Input,
-    on_event: &mut dyn FnMut(Event),
+    on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), RunError> {
     let name = input.name.clone();
-    let fail = |on_event: &mut dyn FnMut(Event), message: String| {
+    let fail = |on_event: &mut dyn FnMut(Event<'_>), message: String| {
         on_event(Event::Error(InputError {
             file: name.clone(),
             record: None,
@@ -295,7 +295,7 @@ fn scan_column(
     row_base: u64,
     col: ColumnReader,
     mut out: Option<&mut ColumnWriter<'_>>,
-    on_event: &mut dyn FnMut(Event),
+    on_event: &mut dyn FnMut(Event<'_>),
 ) -> PResult<()> {
     let field = column_name(desc);
     let mut next_row = 0u64;
@@ -346,15 +346,15 @@ fn scan_column(
             }
             let text = std::str::from_utf8(values[i].data()).unwrap_or("");
             for f in &found {
-                let (rec, value) = super::process::finding_record(
+                let value = &text[f.start..f.end];
+                on_event(Event::Finding(super::process::found(
                     run,
                     file,
                     record,
-                    Some(field.clone()),
+                    Some(&field),
                     f,
-                    &text[f.start..f.end],
-                );
-                on_event(Event::Finding(rec, value));
+                    value,
+                )));
             }
             if let Some(r) = redacted {
                 values[i] = ByteArray::from(r);

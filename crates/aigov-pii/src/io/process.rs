@@ -3,12 +3,53 @@
 use super::Run;
 use super::batch::Batch;
 use super::source::Format;
+use std::fmt::Write as _;
+use std::ops::Range;
+
 use crate::detect::Finding;
 use crate::formats::{csv, json};
-use crate::report::{FindingRecord, InputError};
+use crate::report::{Found, InputError};
+
+/// A finding of a batch, compact: its field name and matched text live in the batch's tables
+/// ([`BatchOut::fields`], [`BatchOut::values`]), so that a finding costs no allocation.
+pub(crate) struct Hit {
+    record: u64,
+    /// Index into `fields`, or [`NO_FIELD`] (plain text).
+    field: u32,
+    /// Offsets as reported (plain text: into the file, so past a batch's `usize` range).
+    start: u64,
+    end: u64,
+    finding: Finding,
+    /// Span of the matched text in `values`.
+    value: Range<usize>,
+}
+
+const NO_FIELD: u32 = u32::MAX;
+
+impl Hit {
+    /// The finding as reported, borrowed from `out`.
+    pub(crate) fn found<'a>(
+        &self,
+        file: &'a str,
+        out: &'a BatchOut,
+        run: &'a Run<'_>,
+    ) -> Found<'a> {
+        let value = out.values.get(self.value.clone()).unwrap_or_default();
+        let field = out.fields.get(self.field as usize).map(String::as_str);
+        Found {
+            start: self.start,
+            end: self.end,
+            ..found(run, file, self.record, field, &self.finding, value)
+        }
+    }
+}
 
 pub(crate) struct BatchOut {
-    pub findings: Vec<(FindingRecord, String)>,
+    pub findings: Vec<Hit>,
+    /// Field names (JSON paths, columns) the findings refer to.
+    pub fields: Vec<String>,
+    /// The matched texts, end to end.
+    pub values: String,
     pub errors: Vec<InputError>,
     pub notes: Vec<InputError>,
     pub redacted: Option<Vec<u8>>,
@@ -24,6 +65,8 @@ impl BatchOut {
     pub(crate) fn failed(b: &Batch, file: &str) -> BatchOut {
         BatchOut {
             findings: Vec::new(),
+            fields: Vec::new(),
+            values: String::new(),
             errors: vec![InputError {
                 file: file.to_string(),
                 record: Some(b.first_record),
@@ -65,6 +108,8 @@ fn splice(raw: &[u8], edits: &[Edit], out: &mut Vec<u8>) {
 pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
     let mut out = BatchOut {
         findings: Vec::new(),
+        fields: Vec::new(),
+        values: String::new(),
         errors: Vec::new(),
         notes: Vec::new(),
         redacted: run
@@ -90,28 +135,60 @@ pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
     out
 }
 
-pub(crate) fn finding_record(
-    run: &Run<'_>,
-    file: &str,
-    record: u64,
-    field: Option<String>,
-    f: &Finding,
-    value: &str,
-) -> (FindingRecord, String) {
-    (
-        FindingRecord {
-            file: file.to_string(),
+impl BatchOut {
+    /// The index of field `name` in [`BatchOut::fields`] (added when new; a batch holds few).
+    fn field(&mut self, name: impl std::fmt::Display) -> u32 {
+        let mut buf = std::mem::take(&mut self.values);
+        let at = buf.len();
+        let _ = write!(buf, "{name}");
+        let i = match self.fields.iter().rposition(|f| *f == buf[at..]) {
+            Some(i) => i,
+            None => {
+                self.fields.push(buf[at..].to_string());
+                self.fields.len() - 1
+            }
+        };
+        buf.truncate(at);
+        self.values = buf;
+        u32::try_from(i).unwrap_or(NO_FIELD)
+    }
+
+    /// Records finding `f` of `value` in `record` at `start..end`.
+    fn hit(&mut self, record: u64, field: u32, f: &Finding, value: &str, start: u64, end: u64) {
+        let at = self.values.len();
+        self.values.push_str(value);
+        self.findings.push(Hit {
             record,
             field,
-            start: f.start as u64,
-            end: f.end as u64,
-            entity_type: run.scanner.entity_name(f.entity).to_string(),
-            score: (f.score * 100.0).round() / 100.0,
-            validated: f.validated,
-            value: run.options.show_values.then(|| value.to_string()),
-        },
-        value.to_string(),
-    )
+            start,
+            end,
+            finding: *f,
+            value: at..self.values.len(),
+        });
+    }
+}
+
+/// Finding `f` as reported (score rounded to hundredths).
+pub(crate) fn found<'a>(
+    run: &'a Run<'_>,
+    file: &'a str,
+    record: u64,
+    field: Option<&'a str>,
+    f: &Finding,
+    value: &'a str,
+) -> Found<'a> {
+    Found {
+        file,
+        record,
+        field,
+        start: f.start as u64,
+        end: f.end as u64,
+        entity_type: run.scanner.entity_name(f.entity),
+        score: (f.score * 100.0).round() / 100.0,
+        validated: f.validated,
+        value,
+        show_value: run.options.show_values,
+    }
 }
 
 fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
@@ -139,10 +216,14 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
             line += memchr::memchr_iter(b'\n', &b.data[line_at..s]).count() as u64;
             line_at = s;
             let value = &valid[f.start..f.end];
-            let mut rec = finding_record(run, file, line, None, f, value);
-            rec.0.start = b.offset + s as u64;
-            rec.0.end = b.offset + e as u64;
-            out.findings.push(rec);
+            out.hit(
+                line,
+                NO_FIELD,
+                f,
+                value,
+                b.offset + s as u64,
+                b.offset + e as u64,
+            );
             if let Some(r) = run.redactor {
                 let mut t = String::new();
                 r.replacement(run.scanner.entity_name(f.entity), value, value, &mut t);
@@ -174,7 +255,7 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
 
 /// Scans one record; returns the edits for redaction, or an error message.
 type RecordFn =
-    fn(&Run<'_>, &str, &str, u64, &Batch, &mut BatchOut, &mut Vec<Edit>) -> Result<(), String>;
+    fn(&Run<'_>, &str, u64, &Batch, &mut BatchOut, &mut Vec<Edit>) -> Result<(), String>;
 
 fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn) {
     let mut record = b.first_record;
@@ -201,7 +282,7 @@ fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn
         let result = match utf8(body) {
             Err(at) => Err(format!("invalid UTF-8 at byte {at}; record skipped")),
             Ok(text) if text.trim().is_empty() => Ok(()),
-            Ok(text) => f(run, file, text, record, b, out, &mut edits),
+            Ok(text) => f(run, text, record, b, out, &mut edits),
         };
         match result {
             Ok(()) => {
@@ -229,9 +310,8 @@ fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn
 #[allow(clippy::too_many_arguments)]
 fn field_finding(
     run: &Run<'_>,
-    file: &str,
     record: u64,
-    field: &str,
+    field: u32,
     text: &str,
     value: &str,
     f: &Finding,
@@ -241,14 +321,7 @@ fn field_finding(
     edits: &mut Vec<Edit>,
 ) {
     let matched = &value[f.start..f.end];
-    out.findings.push(finding_record(
-        run,
-        file,
-        record,
-        Some(field.to_string()),
-        f,
-        matched,
-    ));
+    out.hit(record, field, f, matched, f.start as u64, f.end as u64);
     if let Some(r) = run.redactor {
         let (rs, re) = raw_span;
         let mut t = String::new();
@@ -282,7 +355,6 @@ fn trim_eol(raw: &[u8]) -> &[u8] {
 
 fn jsonl_record(
     run: &Run<'_>,
-    file: &str,
     text: &str,
     record: u64,
     _b: &Batch,
@@ -296,7 +368,7 @@ fn jsonl_record(
         if found.is_empty() {
             return;
         }
-        let field = json::Path(path).to_string();
+        let field = out.field(json::Path(path));
         let escape = |t: String| {
             let mut escaped = String::with_capacity(t.len());
             json::escape_into(&t, &mut escaped);
@@ -305,7 +377,7 @@ fn jsonl_record(
         for f in &found {
             let span = (s.raw_offset(f.start), s.raw_offset(f.end));
             field_finding(
-                run, file, record, &field, text, &s.value, f, span, escape, out, edits,
+                run, record, field, text, &s.value, f, span, escape, out, edits,
             );
         }
     })
@@ -314,7 +386,6 @@ fn jsonl_record(
 
 fn csv_record(
     run: &Run<'_>,
-    file: &str,
     text: &str,
     record: u64,
     b: &Batch,
@@ -336,16 +407,16 @@ fn csv_record(
         if found.is_empty() {
             continue;
         }
-        let name = cols
-            .and_then(|c| c.names.get(i))
-            .cloned()
-            .unwrap_or_else(|| format!("column {}", i + 1));
+        let name = match cols.and_then(|c| c.names.get(i)) {
+            Some(n) => out.field(n),
+            None => out.field(format_args!("column {}", i + 1)),
+        };
         let quoted = fld.quoted;
         let escape = |t: String| if quoted { t.replace('"', "\"\"") } else { t };
         for f in &found {
             let span = (fld.raw_offset(f.start), fld.raw_offset(f.end));
             field_finding(
-                run, file, record, &name, text, &fld.value, f, span, escape, out, edits,
+                run, record, name, text, &fld.value, f, span, escape, out, edits,
             );
         }
     }

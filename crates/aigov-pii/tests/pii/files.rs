@@ -47,7 +47,7 @@ fn run_with(
     };
     let mut o = Outcome::default();
     run.run(inputs, &mut |ev| match ev {
-        Event::Finding(f, _) => o.findings.push(f),
+        Event::Finding(f) => o.findings.push(f.to_record()),
         Event::Error(e) => o.errors.push(e),
         Event::Note(n) => o.notes.push(n),
         Event::File {
