@@ -1,10 +1,10 @@
 //! Read-only memory maps of files: the one place in aigov with `unsafe` code.
 //!
-//! Why: three hot paths read every byte of their input and were measured spending a large
-//! share of their time in the kernel copying page-cache pages into buffers (see
-//! docs/performance.md): hashing a model for signing, hashing a file's essence to verify its
-//! label, and scanning training data for personal information. A read-only shared mapping lets
-//! them read the page cache in place.
+//! Why: two hot paths read every byte of their input and were measured spending a large share
+//! of their time in the kernel copying page-cache pages into buffers (see docs/performance.md):
+//! hashing a model for signing and hashing a file's essence to verify its label. A read-only
+//! shared mapping lets them read the page cache in place. (The PII scanner was measured too and
+//! reads: mapping gained nothing there.)
 //!
 //! The hazard of any mapping, which no safe wrapper removes: if another process truncates the
 //! file while it is mapped, touching the missing pages raises SIGBUS and the process dies; bytes

@@ -84,10 +84,6 @@ pub struct ScanOpts {
     /// Longest record accepted, in bytes (longer JSON/CSV records are reported and skipped).
     #[arg(long, default_value_t = 64 << 20)]
     max_record: usize,
-    /// Read files instead of memory-mapping them (use it when other processes may truncate
-    /// the files while they are scanned).
-    #[arg(long)]
-    no_mmap: bool,
     /// Write findings as JSON lines to this file (`-`: stdout).
     #[arg(long)]
     findings: Option<PathBuf>,
@@ -295,7 +291,6 @@ fn options(o: &ScanOpts) -> Result<Options> {
         header: !o.no_header,
         max_record: o.max_record.max(1),
         show_values: o.show_values,
-        no_mmap: o.no_mmap,
         ..Options::default()
     })
 }
@@ -535,7 +530,7 @@ fn restore_cmd(a: &RestoreArgs) -> Result<()> {
         eprintln!("{n} value(s) restored");
         return Ok(());
     }
-    let opened = aigov_pii::io::source::open(&input, true)
+    let opened = aigov_pii::io::source::open(&input)
         .with_context(|| format!("failed to open {}", input.name))?;
     let mut out = aigov_pii::io::source::Output::create(&input, opened.compression)
         .context("failed to create the output")?;

@@ -42,9 +42,6 @@ pub struct Options {
     pub batch_bytes: usize,
     /// Put matched values in the findings.
     pub show_values: bool,
-    /// Read files instead of memory-mapping them (for files other processes may truncate
-    /// while they are scanned).
-    pub no_mmap: bool,
 }
 
 impl Default for Options {
@@ -57,7 +54,6 @@ impl Default for Options {
             max_record: 64 << 20,
             batch_bytes: 4 << 20,
             show_values: false,
-            no_mmap: false,
         }
     }
 }
@@ -563,7 +559,7 @@ impl Run<'_> {
                 skipped: Some("unreadable".into()),
             });
         };
-        let opened = match source::open(input, !self.options.no_mmap) {
+        let opened = match source::open(input) {
             Ok(o) => o,
             Err(e) => {
                 unreadable(on_event, e);
