@@ -288,12 +288,18 @@ pub fn mask_sample(v: &str) -> String {
 }
 
 /// The value under `key`, inserted as the default (with `key` cloned) if absent.
-fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
-    if !map.contains_key(key) {
-        map.insert(key.to_string(), V::default());
+/// Updates `map[key]` (a default value first when it is new) with one search when the key is
+/// known, which it is for all but the first finding of a kind: this runs per finding. The key is
+/// cloned only when new.
+fn bump<V: Default>(map: &mut BTreeMap<String, V>, key: &str, update: impl FnOnce(&mut V)) {
+    match map.get_mut(key) {
+        Some(v) => update(v),
+        None => {
+            let mut v = V::default();
+            update(&mut v);
+            map.insert(key.to_string(), v);
+        }
     }
-    #[allow(clippy::expect_used)]
-    map.get_mut(key).expect("inserted just above")
 }
 
 impl Summary {
@@ -323,22 +329,24 @@ impl Summary {
     pub fn add_finding(&mut self, f: &Found<'_>) {
         self.findings += 1;
         self.validated += u64::from(f.validated);
-        // Keys are cloned only the first time they are seen: this runs once per finding.
-        let e = entry(&mut self.by_entity, f.entity_type);
-        e.count += 1;
-        e.validated += u64::from(f.validated);
-        e.max_score = e.max_score.max(f.score);
-        if e.samples.len() < SAMPLES {
-            let m = mask_sample(f.value);
-            if !e.samples.contains(&m) {
-                e.samples.push(m);
+        bump(&mut self.by_entity, f.entity_type, |e| {
+            e.count += 1;
+            e.validated += u64::from(f.validated);
+            e.max_score = e.max_score.max(f.score);
+            if e.samples.len() < SAMPLES {
+                let m = mask_sample(f.value);
+                if !e.samples.contains(&m) {
+                    e.samples.push(m);
+                }
             }
-        }
-        let field = entry(&mut self.by_field, f.field.unwrap_or("(text)"));
-        *entry(field, f.entity_type) += 1;
-        let file = entry(&mut self.by_file, f.file);
-        file.findings += 1;
-        *entry(&mut file.by_entity, f.entity_type) += 1;
+        });
+        bump(&mut self.by_field, f.field.unwrap_or("(text)"), |field| {
+            bump(field, f.entity_type, |n| *n += 1);
+        });
+        bump(&mut self.by_file, f.file, |file| {
+            file.findings += 1;
+            bump(&mut file.by_entity, f.entity_type, |n| *n += 1);
+        });
     }
 
     /// Counts an input error.

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::dfa::{Automaton, dense};
 use regex_automata::meta;
 use regex_automata::util::start;
 use regex_automata::{Anchored, Input, MatchKind as DfaMatchKind, PatternSet};
@@ -123,7 +123,6 @@ pub struct Scanner {
     /// `pairs[a] & (1 << (b & 63))` in row `b >> 6`: whether any row can start with the bytes
     /// `a b` (read off `all`), so that most positions are skipped without a DFA search.
     pairs: Box<[[u64; 4]; 256]>,
-    prefixes: tokens::Prefixes,
     /// The fewest bytes any row matches: no search starts closer than this to a window's end.
     min_len: usize,
     context: Option<AhoCorasick>,
@@ -157,7 +156,10 @@ impl Scanner {
             .filter(|p| enabled(p.entity))
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
-        let all = anchored_dfa(&sources, DfaMatchKind::LeftmostFirst)?;
+        let all = match table_dfa() {
+            Some(dfa) if patterns.len() == PATTERNS.len() => dfa,
+            _ => table_dfa_of(&sources)?,
+        };
         let every = meta::Regex::builder()
             .configure(meta::Config::new().match_kind(DfaMatchKind::All))
             .build_many(&sources)
@@ -258,7 +260,6 @@ impl Scanner {
         Ok(Scanner {
             patterns,
             pairs,
-            prefixes: tokens::Prefixes::new(),
             min_len: if sources.is_empty() { 0 } else { min_len },
             all,
             every,
@@ -339,7 +340,7 @@ impl Scanner {
     fn scan_ascii(&self, hay: &str, map: Option<&OffsetMap>, out: &mut Vec<Finding>) {
         let b = hay.as_bytes();
         let n = b.len();
-        let mut tokens = tokens::Tokens::new(b, &self.prefixes);
+        let mut tokens = tokens::Tokens::new(b);
         // (start with a plate's province character, start of the first token, end)
         let mut window: Option<(usize, usize, usize)> = None;
         let mut done = 0; // end of the last finding
@@ -555,20 +556,35 @@ impl Scanner {
     }
 }
 
-/// An anchored dense DFA of `sources` (ASCII word boundaries only, so it
-/// needs no lazy states at search time).
-fn anchored_dfa(
-    sources: &[String],
-    kind: DfaMatchKind,
-) -> Result<dense::DFA<Vec<u32>>, ConfigError> {
+/// The dense DFA of the rows `sources` (see [`patterns::dfa_config`]; ASCII word boundaries
+/// only, so it needs no lazy states at search time).
+fn table_dfa_of(sources: &[String]) -> Result<dense::DFA<Vec<u32>>, ConfigError> {
     dense::Builder::new()
-        .configure(
-            dense::Config::new()
-                .start_kind(StartKind::Anchored)
-                .match_kind(kind),
-        )
+        .configure(patterns::dfa_config())
         .build_many(sources)
         .map_err(|e| ConfigError::Pattern(e.to_string()))
+}
+
+/// The DFA of the whole table, as `build.rs` determinised it (serialised in this machine's
+/// byte order), aligned for deserialising in place.
+static TABLE_DFA: &Aligned<[u8]> = &Aligned {
+    _align: [],
+    bytes: *include_bytes!(concat!(env!("OUT_DIR"), "/table.dfa")),
+};
+
+#[repr(C)]
+struct Aligned<B: ?Sized> {
+    _align: [u32; 0],
+    bytes: B,
+}
+
+/// The whole table's DFA from the build: determinising it took most of a scan's start-up
+/// (about 25 ms). Deserialising checks it (`None` if it does not load: the scanner then builds
+/// it).
+fn table_dfa() -> Option<dense::DFA<Vec<u32>>> {
+    dense::DFA::from_bytes(&TABLE_DFA.bytes)
+        .ok()
+        .map(|(dfa, _)| dfa.to_owned())
 }
 
 /// Which two-byte prefixes can begin a match of `dfa` (anchored, after any kind of byte).

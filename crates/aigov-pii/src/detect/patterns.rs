@@ -408,3 +408,12 @@ pub(crate) const CONTEXT: &[(E, &[&str])] = &[
 pub(crate) fn expanded(p: &Pattern) -> String {
     p.regex.replace(r"\B", r"(?-u:\b)")
 }
+
+/// The dense DFA of the table's rows: anchored (searches start where a row can start),
+/// leftmost-first (the earlier row wins). `build.rs` determinises the whole table with it at
+/// build time; the scanner does so at run time only for a subset of entity types.
+pub(crate) fn dfa_config() -> regex_automata::dfa::dense::Config {
+    regex_automata::dfa::dense::Config::new()
+        .start_kind(regex_automata::dfa::StartKind::Anchored)
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+}

@@ -258,3 +258,14 @@ fn entity_subset() {
     let f = s.scan("a@b.com 13812345678");
     assert_eq!(f.len(), 1);
 }
+
+#[test]
+fn the_built_table_dfa_is_what_the_table_compiles_to() {
+    let sources: Vec<String> = PATTERNS.iter().map(patterns::expanded).collect();
+    let built = table_dfa().expect("the DFA from build.rs loads");
+    let here = table_dfa_of(&sources).unwrap();
+    assert_eq!(
+        built.to_bytes_native_endian(),
+        here.to_bytes_native_endian()
+    );
+}
