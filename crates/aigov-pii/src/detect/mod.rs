@@ -10,10 +10,9 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex_automata::dfa::{Automaton, dense};
-use regex_automata::meta;
+use regex_automata::dfa::{Automaton, OverlappingState, dense};
 use regex_automata::util::start;
-use regex_automata::{Anchored, Input, MatchKind as DfaMatchKind, PatternSet};
+use regex_automata::{Anchored, Input};
 
 use crate::entity::{Entity, EntityType};
 use crate::normalize::{OffsetMap, needs_normalisation, normalise_into};
@@ -113,16 +112,14 @@ pub struct Scanner {
     patterns: Vec<Pattern>,
     /// Every pattern, anchored, leftmost-first: which row matches first at a start.
     all: dense::DFA<Vec<u32>>,
-    /// Every pattern, reporting all matches: which rows match at a start at all. Needed only
-    /// when a check rejects a candidate, so a lazy DFA: determinising it up front cost more
-    /// start-up time than all the searches it serves on a corpus.
-    every: meta::Regex,
-    /// Each pattern alone: the later rows tried when a check rejects a candidate (lazy DFAs,
-    /// as `every`).
-    single: Vec<meta::Regex>,
+    /// Every pattern, anchored, reporting all matches: which rows match at a start at all.
+    every: dense::DFA<Vec<u32>>,
+    /// Each pattern alone, anchored: the later rows tried when a check rejects a candidate.
+    single: Vec<dense::DFA<Vec<u32>>>,
     /// `pairs[a] & (1 << (b & 63))` in row `b >> 6`: whether any row can start with the bytes
     /// `a b` (read off `all`), so that most positions are skipped without a DFA search.
     pairs: Box<[[u64; 4]; 256]>,
+    prefixes: tokens::Prefixes,
     /// The fewest bytes any row matches: no search starts closer than this to a window's end.
     min_len: usize,
     context: Option<AhoCorasick>,
@@ -137,8 +134,6 @@ pub struct Scanner {
 }
 
 thread_local! {
-    /// The rows that match at a rejected candidate's start (see `Scanner::at_start`).
-    static ROWS: RefCell<PatternSet> = RefCell::new(PatternSet::new(0));
     static NORMALISED: RefCell<(String, OffsetMap)> = RefCell::new((String::new(), OffsetMap::default()));
 }
 
@@ -156,18 +151,22 @@ impl Scanner {
             .filter(|p| enabled(p.entity))
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
-        let all = match table_dfa() {
-            Some(dfa) if patterns.len() == PATTERNS.len() => dfa,
-            _ => table_dfa_of(&sources)?,
+        // The whole table's DFAs come from the build; a subset's are determinised here.
+        let built = match patterns.len() == PATTERNS.len() {
+            true => built::dfas(),
+            false => None,
         };
-        let every = meta::Regex::builder()
-            .configure(meta::Config::new().match_kind(DfaMatchKind::All))
-            .build_many(&sources)
-            .map_err(|e| ConfigError::Pattern(e.to_string()))?;
-        let single = sources
-            .iter()
-            .map(|s| meta::Regex::new(s).map_err(|e| ConfigError::Pattern(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (all, every, single) = match built {
+            Some(dfas) => dfas,
+            None => (
+                table_dfa(&sources, patterns::MatchKind::LeftmostFirst)?,
+                table_dfa(&sources, patterns::MatchKind::All)?,
+                sources
+                    .iter()
+                    .map(|s| table_dfa(std::slice::from_ref(s), patterns::MatchKind::LeftmostFirst))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
 
         let mut thresholds = [config.threshold; 32];
         for t in std::iter::once(&config.threshold).chain(config.thresholds.values()) {
@@ -260,6 +259,7 @@ impl Scanner {
         Ok(Scanner {
             patterns,
             pairs,
+            prefixes: tokens::Prefixes::new(),
             min_len: if sources.is_empty() { 0 } else { min_len },
             all,
             every,
@@ -340,7 +340,7 @@ impl Scanner {
     fn scan_ascii(&self, hay: &str, map: Option<&OffsetMap>, out: &mut Vec<Finding>) {
         let b = hay.as_bytes();
         let n = b.len();
-        let mut tokens = tokens::Tokens::new(b);
+        let mut tokens = tokens::Tokens::new(b, &self.prefixes);
         // (start with a plate's province character, start of the first token, end)
         let mut window: Option<(usize, usize, usize)> = None;
         let mut done = 0; // end of the last finding
@@ -454,28 +454,25 @@ impl Scanner {
         }
         // Rejected: the later rows that match here at all, in one walk, then each of them
         // alone for its own (leftmost-first) end.
-        let retry = |rows: &mut PatternSet| {
-            rows.clear();
-            self.every.which_overlapping_matches(&input, rows);
-            rows.iter()
-                .map(|q| q.as_usize())
-                .filter(|q| *q > pid)
-                .find_map(|q| {
-                    let m2 = self.single.get(q)?.search(&input)?;
-                    self.accept(hay, start, m2.end(), q)
-                })
-        };
-        let len = self.every.pattern_len();
-        // A set per thread, made once: a scan with nothing to report allocates nothing.
-        ROWS.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut rows) => {
-                if rows.capacity() != len {
-                    *rows = PatternSet::new(len);
-                }
-                retry(&mut rows)
+        let mut rows = 0u64;
+        let mut state = OverlappingState::start();
+        while let Ok(()) = self.every.try_search_overlapping_fwd(&input, &mut state) {
+            match state.get_match() {
+                Some(hm) => rows |= 1 << (hm.pattern().as_usize() & 63),
+                None => break,
             }
-            Err(_) => retry(&mut PatternSet::new(len)),
-        })
+        }
+        rows &= !((2u64 << pid) - 1);
+        while rows != 0 {
+            let q = rows.trailing_zeros() as usize;
+            rows &= rows - 1;
+            if let Ok(Some(m2)) = self.single[q].try_search_fwd(&input)
+                && let Some(f) = self.accept(hay, start, m2.offset(), q)
+            {
+                return Some(f);
+            }
+        }
+        None
     }
 
     fn accept(&self, hay: &str, start: usize, end: usize, pid: usize) -> Option<Finding> {
@@ -556,35 +553,52 @@ impl Scanner {
     }
 }
 
-/// The dense DFA of the rows `sources` (see [`patterns::dfa_config`]; ASCII word boundaries
+/// A dense DFA of the rows `sources` (see [`patterns::dfa_config`]; ASCII word boundaries
 /// only, so it needs no lazy states at search time).
-fn table_dfa_of(sources: &[String]) -> Result<dense::DFA<Vec<u32>>, ConfigError> {
+fn table_dfa(
+    sources: &[String],
+    kind: patterns::MatchKind,
+) -> Result<dense::DFA<Vec<u32>>, ConfigError> {
     dense::Builder::new()
-        .configure(patterns::dfa_config())
+        .configure(patterns::dfa_config(kind))
         .build_many(sources)
         .map_err(|e| ConfigError::Pattern(e.to_string()))
 }
 
-/// The DFA of the whole table, as `build.rs` determinised it (serialised in this machine's
-/// byte order), aligned for deserialising in place.
-static TABLE_DFA: &Aligned<[u8]> = &Aligned {
-    _align: [],
-    bytes: *include_bytes!(concat!(env!("OUT_DIR"), "/table.dfa")),
-};
+/// The DFAs of the whole table as `build.rs` determinised them (determinising them took most
+/// of a scan's start-up, about 70 ms), serialised in this machine's byte order.
+mod built {
+    use regex_automata::dfa::dense;
 
-#[repr(C)]
-struct Aligned<B: ?Sized> {
-    _align: [u32; 0],
-    bytes: B,
-}
+    #[repr(C)]
+    struct Aligned<B: ?Sized> {
+        _align: [u32; 0],
+        bytes: B,
+    }
 
-/// The whole table's DFA from the build: determinising it took most of a scan's start-up
-/// (about 25 ms). Deserialising checks it (`None` if it does not load: the scanner then builds
-/// it).
-fn table_dfa() -> Option<dense::DFA<Vec<u32>>> {
-    dense::DFA::from_bytes(&TABLE_DFA.bytes)
-        .ok()
-        .map(|(dfa, _)| dfa.to_owned())
+    include!(concat!(env!("OUT_DIR"), "/table_dfas.rs"));
+
+    /// Deserialises (and so checks) one DFA.
+    fn load(a: &Aligned<[u8]>) -> Option<dense::DFA<Vec<u32>>> {
+        dense::DFA::from_bytes(&a.bytes)
+            .ok()
+            .map(|(dfa, _)| dfa.to_owned())
+    }
+
+    /// `all`, `every` and `single` of the whole table; `None` if one does not load (the
+    /// scanner then builds them).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn dfas() -> Option<(
+        dense::DFA<Vec<u32>>,
+        dense::DFA<Vec<u32>>,
+        Vec<dense::DFA<Vec<u32>>>,
+    )> {
+        Some((
+            load(ALL)?,
+            load(EVERY)?,
+            SINGLE.iter().map(|a| load(a)).collect::<Option<Vec<_>>>()?,
+        ))
+    }
 }
 
 /// Which two-byte prefixes can begin a match of `dfa` (anchored, after any kind of byte).

@@ -409,11 +409,14 @@ pub(crate) fn expanded(p: &Pattern) -> String {
     p.regex.replace(r"\B", r"(?-u:\b)")
 }
 
-/// The dense DFA of the table's rows: anchored (searches start where a row can start),
-/// leftmost-first (the earlier row wins). `build.rs` determinises the whole table with it at
-/// build time; the scanner does so at run time only for a subset of entity types.
-pub(crate) fn dfa_config() -> regex_automata::dfa::dense::Config {
+pub(crate) use regex_automata::MatchKind;
+
+/// The dense DFAs of the table's rows: anchored (searches start where a row can start), with
+/// `kind` leftmost-first (the earlier row wins) or all (every row that matches). `build.rs`
+/// determinises the whole table's with it at build time; the scanner does so at run time only
+/// for a subset of entity types.
+pub(crate) fn dfa_config(kind: MatchKind) -> regex_automata::dfa::dense::Config {
     regex_automata::dfa::dense::Config::new()
         .start_kind(regex_automata::dfa::StartKind::Anchored)
-        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .match_kind(kind)
 }

@@ -260,12 +260,22 @@ fn entity_subset() {
 }
 
 #[test]
-fn the_built_table_dfa_is_what_the_table_compiles_to() {
+fn the_built_dfas_are_what_the_table_compiles_to() {
+    use patterns::MatchKind;
     let sources: Vec<String> = PATTERNS.iter().map(patterns::expanded).collect();
-    let built = table_dfa().expect("the DFA from build.rs loads");
-    let here = table_dfa_of(&sources).unwrap();
+    let (all, every, single) = built::dfas().expect("the DFAs from build.rs load");
+    let bytes = |d: &dense::DFA<Vec<u32>>| d.to_bytes_native_endian();
     assert_eq!(
-        built.to_bytes_native_endian(),
-        here.to_bytes_native_endian()
+        bytes(&all),
+        bytes(&table_dfa(&sources, MatchKind::LeftmostFirst).unwrap())
     );
+    assert_eq!(
+        bytes(&every),
+        bytes(&table_dfa(&sources, MatchKind::All).unwrap())
+    );
+    assert_eq!(single.len(), sources.len());
+    for (d, s) in single.iter().zip(&sources) {
+        let here = table_dfa(std::slice::from_ref(s), MatchKind::LeftmostFirst).unwrap();
+        assert_eq!(bytes(d), bytes(&here), "{s}");
+    }
 }

@@ -9,10 +9,10 @@
 //! The byte loop that decides this one byte at a time costs about three cycles a byte. Here
 //! each 64-byte block is classified with loops the compiler vectorises (a flag byte per input
 //! byte, packed eight at a time into a bit mask by one multiplication), and bit operations on
-//! two consecutive blocks find the positions that make a token interesting: a mark byte, the
-//! start of a run of [`LONG`] token bytes, or the start of a run of four bytes of `w`, `W`, `.`
-//! and `-` (where `www.`, `WWW.` and `-----` can start; the token's own check decides). Only the
-//! tokens around those positions are looked at byte by byte. [`Tokens`] yields exactly the interesting tokens the
+//! two consecutive blocks find the positions that make a token interesting: a mark byte or the
+//! start of a run of [`LONG`] token bytes; the rare prefixes `www.`, `WWW.` and `-----` are
+//! found once per text by substring search. Only the tokens around those
+//! positions are looked at byte by byte. [`Tokens`] yields exactly the interesting tokens the
 //! byte loop yields (a test checks both on random text).
 
 /// A token this long is interesting without a mark (an API key of letters only).
@@ -33,8 +33,6 @@ pub(crate) fn is_mark(c: u8) -> bool {
 struct Block {
     token: u64,
     mark: u64,
-    /// `w`, `W`, `.`, `-`: the bytes of the prefixes.
-    pre: u64,
 }
 
 /// Packs 64 flag bytes (each 0 or 1) into a mask.
@@ -69,23 +67,22 @@ fn classify(b: &[u8], at: usize) -> Block {
 
 fn classify_chunk(chunk: &[u8; 64]) -> Block {
     // Branch-free flags (`|`, not `||`), so that the loops vectorise.
-    let mut flags = [[0u8; 64]; 3];
+    let mut flags = [[0u8; 64]; 2];
     for (i, &c) in chunk.iter().enumerate() {
         flags[0][i] = u8::from(c.wrapping_sub(0x21) < 0x5E);
         flags[1][i] = u8::from(c.wrapping_sub(b'0') < 10)
             | u8::from(c == b'@')
             | u8::from(c == b':')
             | u8::from(c == b'_');
-        flags[2][i] = u8::from(c | 0x20 == b'w') | u8::from(c == b'.') | u8::from(c == b'-');
     }
     Block {
         token: pack(&flags[0]),
         mark: pack(&flags[1]),
-        pre: pack(&flags[2]),
     }
 }
 
-/// Positions of block `cur` (followed by `next`) that may make their token interesting.
+/// Positions of block `cur` (followed by `next`) that make their token interesting, other
+/// than the prefixes (see [`Prefixes`]).
 fn hot(cur: &Block, next: &Block) -> u64 {
     let t = u128::from(cur.token) | (u128::from(next.token) << 64);
     // Runs of at least 2, 4, 8, 16 and then LONG (= 20) token bytes, by their first byte.
@@ -94,11 +91,37 @@ fn hot(cur: &Block, next: &Block) -> u64 {
     let r8 = r4 & (r4 >> 4);
     let r16 = r8 & (r8 >> 8);
     let long = r16 & (r4 >> 16);
-    // Runs of four prefix bytes: `www.`, `WWW.` and `-----` start with one.
-    let p = u128::from(cur.pre) | (u128::from(next.pre) << 64);
-    let p2 = p & (p >> 1);
-    let pre = p2 & (p2 >> 2);
-    cur.mark | long as u64 | pre as u64
+    cur.mark | long as u64
+}
+
+/// Finders of the prefixes that make a token interesting (`www.`, `WWW.`, `-----`): rare, so
+/// they are searched once per text with SIMD substring search rather than per block.
+#[derive(Debug)]
+pub(crate) struct Prefixes {
+    finders: [memchr::memmem::Finder<'static>; 3],
+}
+
+impl Prefixes {
+    pub(crate) fn new() -> Prefixes {
+        use memchr::memmem::Finder;
+        Prefixes {
+            finders: [
+                Finder::new(b"www.").into_owned(),
+                Finder::new(b"WWW.").into_owned(),
+                Finder::new(b"-----").into_owned(),
+            ],
+        }
+    }
+
+    /// Where the prefixes occur in `b`, sorted (empty and unallocated when none do).
+    fn find(&self, b: &[u8]) -> Vec<usize> {
+        let mut at: Vec<usize> = Vec::new();
+        for f in &self.finders {
+            at.extend(f.find_iter(b));
+        }
+        at.sort_unstable();
+        at
+    }
 }
 
 /// The interesting tokens of a text, in order, as `(start, end)`.
@@ -112,20 +135,40 @@ pub(crate) struct Tokens<'a> {
     mask: u64,
     /// Tokens start no earlier than this (the end of the last token, or a skip).
     floor: usize,
+    /// Positions of the prefixes, and how many of them are behind.
+    prefixes: Vec<usize>,
+    seen: usize,
 }
 
 impl<'a> Tokens<'a> {
-    pub(crate) fn new(b: &'a [u8]) -> Tokens<'a> {
-        let cur = classify(b, 0);
-        let next = classify(b, 64);
-        Tokens {
+    pub(crate) fn new(b: &'a [u8], prefixes: &Prefixes) -> Tokens<'a> {
+        let mut t = Tokens {
             b,
             at: 0,
-            cur,
-            next,
-            mask: hot(&cur, &next),
+            cur: classify(b, 0),
+            next: classify(b, 64),
+            mask: 0,
             floor: 0,
+            prefixes: prefixes.find(b),
+            seen: 0,
+        };
+        t.mask = t.hot();
+        t
+    }
+
+    /// Hot positions of the current block.
+    fn hot(&mut self) -> u64 {
+        let mut m = hot(&self.cur, &self.next);
+        while let Some(&p) = self.prefixes.get(self.seen) {
+            if p >= self.at + 64 {
+                break;
+            }
+            if p >= self.at {
+                m |= 1 << (p - self.at);
+            }
+            self.seen += 1;
         }
+        m
     }
 
     /// Continues at `pos`: a token running across it restarts there.
@@ -145,7 +188,7 @@ impl<'a> Tokens<'a> {
                 self.at = at;
                 self.cur = classify(self.b, at);
                 self.next = classify(self.b, at + 64);
-                self.mask = hot(&self.cur, &self.next);
+                self.mask = self.hot();
             }
             if self.floor > self.at {
                 let below = self.floor - self.at;
@@ -162,7 +205,7 @@ impl<'a> Tokens<'a> {
             }
             self.cur = self.next;
             self.next = classify(self.b, self.at + 64);
-            self.mask = hot(&self.cur, &self.next);
+            self.mask = self.hot();
         }
     }
 }
@@ -293,13 +336,14 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
+        let prefixes = Prefixes::new();
         for round in 0..3000 {
             let len = 1 + rnd(120);
             let mut s = String::new();
             for _ in 0..len {
                 s.push_str(pieces[rnd(pieces.len())]);
             }
-            let got: Vec<_> = Tokens::new(s.as_bytes()).collect();
+            let got: Vec<_> = Tokens::new(s.as_bytes(), &prefixes).collect();
             assert_eq!(got, reference(s.as_bytes()), "round {round}: {s:?}");
         }
     }
@@ -307,7 +351,7 @@ mod tests {
     #[test]
     fn skip_restarts_a_token() {
         let text = "-----BEGIN KEY----- abc 123 def 456";
-        let mut t = Tokens::new(text.as_bytes());
+        let mut t = Tokens::new(text.as_bytes(), &Prefixes::new());
         assert_eq!(t.next(), Some((0, 10)));
         t.skip_to(25); // inside "123": the token restarts at "23"
         assert_eq!(t.next(), Some((25, 27)));
