@@ -5,11 +5,10 @@
 //!   70 ms of every scan.
 //! - From the `phonenumber` crate's copy of libphonenumber's metadata, what phone-number
 //!   validation needs (per calling code: its regions, each with its number patterns, possible
-//! lengths, leading digits and national prefix) into a static table in `OUT_DIR`.
-//!
-//! At run time the scanner then compiles the patterns of a calling code the first time a
-//! number with that code is seen, without building the crate's whole database first (it
-//! parses ~2,500 regular expressions: about 70 ms of every scan's start-up).
+//!   lengths, leading digits and national prefix) into a static table in `OUT_DIR`. At run
+//!   time the scanner then compiles the patterns of a calling code the first time a number
+//!   with that code is seen, without building the crate's whole database first (it parses
+//!   ~2,500 regular expressions: about 70 ms of every scan's start-up).
 
 // A build script reports failure by panicking: cargo shows the message.
 #![allow(clippy::expect_used)]
