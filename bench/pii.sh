@@ -45,6 +45,12 @@ for kind in prose dense; do
     printf 'aigov --threads %s: %.1f MB/s wall, %.1f MB per CPU-second\n' "$t" "${rate[$t]}" "${cpu[$t]}"
   done
   printf 'scaling to 2 threads: %.2fx\n' "$(echo "${rate[2]} / ${rate[1]}" | bc -l)"
+  # Every thread (reader, scanner, reporter) on one core: the per-core figure as wall time.
+  rm -f "$work/$kind.aigov.pinned.jsonl"
+  /usr/bin/time -f "%e" -o "$work/time" taskset -c 0 \
+    "$aigov" pii scan "$corpus" --threads 1 -q --findings "$work/$kind.aigov.pinned.jsonl" > /dev/null
+  read -r wall < "$work/time"
+  printf 'aigov on one core (taskset -c 0, --threads 1): %.1f MB/s\n' "$(echo "$bytes / 1000000 / $wall" | bc -l)"
   echo "scanner core alone (no IO, JSON or output; each line scanned as one string):"
   cargo run --release -q -p aigov-pii --example scan_only "$corpus" 3 | tail -1
   cmp -s "$work/$kind.aigov.t1.jsonl" "$work/$kind.aigov.t2.jsonl" && echo "same findings with 1 and 2 threads"
