@@ -1,11 +1,11 @@
 //! Scanning (and redacting) one batch: runs on the thread pool, no IO.
 
-use super::Run;
-use super::batch::Batch;
-use super::source::Format;
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use super::Run;
+use super::batch::Batch;
+use super::source::Format;
 use crate::detect::Finding;
 use crate::formats::{csv, json};
 use crate::report::{Found, InputError};
@@ -138,6 +138,8 @@ pub(crate) fn process(run: &Run<'_>, b: &Batch, file: &str) -> BatchOut {
 impl BatchOut {
     /// The index of field `name` in [`BatchOut::fields`] (added when new; a batch holds few).
     fn field(&mut self, name: impl std::fmt::Display) -> u32 {
+        // The name is formatted at the end of `values` (no allocation when it is known) and
+        // cut off again.
         let mut buf = std::mem::take(&mut self.values);
         let at = buf.len();
         let _ = write!(buf, "{name}");
