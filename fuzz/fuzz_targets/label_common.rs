@@ -1,8 +1,9 @@
 //! Shared body of the `label_*` targets: any bytes through one container format.
 //!
-//! Reading never panics; and when a file can be read and labelled, the labelled copy must read
-//! back with the label in its primary carrier and the same essence (the invariant the content
-//! digest rests on).
+//! Reading never panics; inspecting the bytes in place (as for a memory-mapped file) gives the
+//! same digest as reading them; and when a file can be read and labelled, the labelled copy
+//! must read back with the label in its primary carrier and the same essence (the invariant the
+//! content digest rests on).
 use std::io::Cursor;
 
 use aigov_label::format::{Format, Layout, Limits};
@@ -23,6 +24,10 @@ pub fn run(format: &dyn Format, data: &[u8]) {
         max_depth: 16,
     };
     let _ = format.detect(&data[..data.len().min(64)]);
+    // The in-place route (memory-mapped files) agrees with the streamed one.
+    let streamed = aigov_label::content::inspect(&mut Cursor::new(data), &limits).map(|i| i.digest);
+    let in_place = aigov_label::content::inspect_bytes(data, &limits, None).map(|i| i.digest);
+    assert_eq!(streamed.ok(), in_place.ok(), "mapped and streamed inspection differ");
     let Ok(before) = format.layout(&mut Cursor::new(data), &limits) else {
         return;
     };
