@@ -147,48 +147,59 @@ pub fn digest(src: &mut dyn Source, layout: &Layout, alg: DigestAlg) -> Result<S
 
 /// Hashes the essence ranges of `src` once, with each of `algs` (in that order).
 pub fn digests(src: &mut dyn Source, layout: &Layout, algs: &[DigestAlg]) -> Result<Vec<String>> {
-    let mut hashers: Vec<Hasher> = algs.iter().map(|a| Hasher::new(*a)).collect();
-    let mut buf = vec![0u8; 256 * 1024];
-    for r in &layout.essence {
-        src.seek(SeekFrom::Start(r.start))?;
-        let mut left = r.end - r.start;
-        while left > 0 {
-            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-            let n = src.read(&mut buf[..want])?;
-            if n == 0 {
-                return Err(Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "file shrank while being read",
-                )));
+    hash_with(algs, |update| {
+        let mut buf = vec![0u8; 256 * 1024];
+        for r in &layout.essence {
+            src.seek(SeekFrom::Start(r.start))?;
+            let mut left = r.end - r.start;
+            while left > 0 {
+                let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+                let n = src.read(&mut buf[..want])?;
+                if n == 0 {
+                    return Err(shrank());
+                }
+                update(&buf[..n]);
+                left -= n as u64;
             }
-            for h in &mut hashers {
-                h.update(&buf[..n]);
-            }
-            left -= n as u64;
         }
-    }
-    Ok(hashers.into_iter().map(Hasher::finish).collect())
+        Ok(())
+    })
 }
 
 /// Hashes the essence ranges of a file held in memory (or mapped) with each of `algs`.
 pub fn digests_of_bytes(bytes: &[u8], layout: &Layout, algs: &[DigestAlg]) -> Result<Vec<String>> {
+    hash_with(algs, |update| {
+        for r in &layout.essence {
+            let piece = usize::try_from(r.start)
+                .ok()
+                .zip(usize::try_from(r.end).ok())
+                .and_then(|(a, b)| bytes.get(a..b))
+                .ok_or_else(shrank)?;
+            update(piece);
+        }
+        Ok(())
+    })
+}
+
+/// One hasher per algorithm, fed every piece `feed` passes on; the digests in `algs` order.
+fn hash_with(
+    algs: &[DigestAlg],
+    feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<()>,
+) -> Result<Vec<String>> {
     let mut hashers: Vec<Hasher> = algs.iter().map(|a| Hasher::new(*a)).collect();
-    for r in &layout.essence {
-        let piece = usize::try_from(r.start)
-            .ok()
-            .zip(usize::try_from(r.end).ok())
-            .and_then(|(a, b)| bytes.get(a..b))
-            .ok_or_else(|| {
-                Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "file shrank while being read",
-                ))
-            })?;
+    feed(&mut |piece| {
         for h in &mut hashers {
             h.update(piece);
         }
-    }
+    })?;
     Ok(hashers.into_iter().map(Hasher::finish).collect())
+}
+
+fn shrank() -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "file shrank while being read",
+    ))
 }
 
 /// Detects the format, finds the carriers and hashes the essence with every algorithm the
@@ -377,14 +388,7 @@ fn start_propagation(
     propagation: &Propagation,
     limits: &Limits,
 ) -> Result<(Inspection, Aigc, Vec<Hop>)> {
-    let format = format::detect(src)?;
-    let layout = format.layout(src, limits)?;
-    let insp = Inspection {
-        format,
-        layout,
-        digest: String::new(),
-        other_digests: Vec::new(),
-    };
+    let insp = inspect_layout(src, limits)?;
     let (label, hops) = propagation_label(&insp, propagation)?;
     Ok((insp, label, hops))
 }

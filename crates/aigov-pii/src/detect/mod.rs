@@ -152,10 +152,9 @@ impl Scanner {
             .collect();
         let sources: Vec<String> = patterns.iter().map(patterns::expanded).collect();
         // The whole table's DFAs come from the build; a subset's are determinised here.
-        let built = match patterns.len() == PATTERNS.len() {
-            true => built::dfas(),
-            false => None,
-        };
+        let built = (patterns.len() == PATTERNS.len())
+            .then(built::dfas)
+            .flatten();
         let (all, every, single) = match built {
             Some(dfas) => dfas,
             None => (
