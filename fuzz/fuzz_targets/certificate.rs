@@ -12,8 +12,31 @@ fn ca() -> &'static aigov_pki::CaMaterial {
     })
 }
 
+/// DER inputs (a SEQUENCE) are wrapped as PEM, so that mutations reach the DER parsers (a
+/// mutated PEM text mostly breaks its base64).
+fn pem(label: &str, der: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for c in der.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            b64.push(if i <= c.len() { A[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let text = match data.first() {
+        Some(0x30) => pem("CERTIFICATE REQUEST", data) + &pem("CERTIFICATE", data),
+        _ => match std::str::from_utf8(data) {
+            Ok(t) => t.to_string(),
+            Err(_) => return,
+        },
+    };
+    let text = text.as_str();
     let subject = aigov_pki::SystemSubject {
         filing_number: "AIG-2026-000001-4".into(),
         system_name: "fuzz".into(),

@@ -11,6 +11,7 @@ use std::io::{Read, Seek, Write};
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use sm2::pkcs8::DecodePrivateKey as _;
 
 use crate::{Aigc, Error, Result};
 
@@ -61,6 +62,13 @@ where
         return Err(Error::Unsupported(format!(
             "C2PA manifests cannot be embedded in {media_type}"
         )));
+    }
+    if sm2::SecretKey::from_pkcs8_pem(key_pem).is_ok() {
+        return Err(Error::Unsupported(
+            "C2PA defines no SM2 signature (it allows ES256/384/512, PS256/384/512 and \
+             Ed25519): sign the C2PA manifest with a P-256 key, or leave C2PA out"
+                .into(),
+        ));
     }
     let signer = c2pa::create_signer::from_keys(
         chain_pem.as_bytes(),

@@ -678,14 +678,6 @@ fn signer_check(
             );
         }
     }
-    if sd.algorithm == "SM2SM3" && sd.certificate.is_some() {
-        r.check(
-            format!("{name}.certificate"),
-            Status::Skip,
-            "SM2 certificate chains are not verified here (the registry CA issues P-256 certificates)",
-        );
-        return info;
-    }
     let Some(cert) = &sd.certificate else {
         r.check(
             format!("{name}.certificate"),

@@ -3,7 +3,8 @@
 //!
 //! * [`create_ca`]: a root CA and an issuing CA (ECDSA P-256 by default, Ed25519 available);
 //! * [`make_csr`]: a provider's certificate request for its system, made with a key that never
-//!   leaves the provider;
+//!   leaves the provider (ECDSA P-256, Ed25519, or SM2 with SM3 for deployments on Chinese
+//!   commercial cryptography);
 //! * [`issue`]: an X.509 leaf for a registered system, checked against the request: the system
 //!   name as common name, the filing number as a SAN URI `urn:aigov:filing:<number>` and, with
 //!   the tier, in the aigov system extension ([`SYSTEM_EXTENSION_OID`]); keyUsage
@@ -19,13 +20,16 @@
 
 use chrono::{DateTime, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams,
-    CertificateSigningRequestParams, CustomExtension, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
-    SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 use x509_parser::prelude::*;
+
+mod gm;
+mod leaf;
+
+pub use gm::{SM2_CURVE_OID, SM2_DISTID, SM2_WITH_SM3_OID};
 
 /// OID of the aigov system extension, under the ITU-T X.667 UUID arc `2.25`: the arc value is
 /// the integer of the UUID `00000000-0000-0000-352d-535ca92653a9` (63 random bits; a full
@@ -73,28 +77,35 @@ fn ca_err(e: impl std::fmt::Display) -> Error {
     Error::Ca(e.to_string())
 }
 
-/// Key algorithms for CA and leaf keys.
+/// Key algorithms for CA and system keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlgorithm {
     /// ECDSA on P-256 with SHA-256 (default).
     EcdsaP256,
     /// Ed25519.
     Ed25519,
+    /// SM2 with SM3 (GM/T 0003): system keys only; the registry CA signs with P-256 or
+    /// Ed25519.
+    Sm2,
 }
 
 impl KeyAlgorithm {
-    fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
+    fn rcgen(self) -> Result<&'static rcgen::SignatureAlgorithm> {
         match self {
-            KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+            KeyAlgorithm::EcdsaP256 => Ok(&rcgen::PKCS_ECDSA_P256_SHA256),
+            KeyAlgorithm::Ed25519 => Ok(&rcgen::PKCS_ED25519),
+            KeyAlgorithm::Sm2 => Err(Error::Ca(
+                "SM2 is for system keys; the registry CA signs with p256 or ed25519".into(),
+            )),
         }
     }
 
-    /// Parses `p256` / `ecdsa-p256` / `ed25519`.
+    /// Parses `p256` / `ecdsa-p256` / `ed25519` / `sm2`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "p256" | "p-256" | "ecdsa-p256" | "ecdsa" => Some(KeyAlgorithm::EcdsaP256),
             "ed25519" => Some(KeyAlgorithm::Ed25519),
+            "sm2" => Some(KeyAlgorithm::Sm2),
             _ => None,
         }
     }
@@ -102,7 +113,10 @@ impl KeyAlgorithm {
 
 /// A new private key, as PKCS#8 PEM (secret).
 pub fn generate_key(alg: KeyAlgorithm) -> Result<String> {
-    Ok(KeyPair::generate_for(alg.rcgen())
+    if alg == KeyAlgorithm::Sm2 {
+        return gm::generate_key();
+    }
+    Ok(KeyPair::generate_for(alg.rcgen()?)
         .map_err(ca_err)?
         .serialize_pem())
 }
@@ -112,6 +126,14 @@ fn key(pem: &str, what: &str) -> Result<KeyPair> {
         what: what.into(),
         message: e.to_string(),
     })
+}
+
+/// PEM text of one DER object.
+fn pem(label: &str, der: &[u8]) -> String {
+    ::pem::encode_config(
+        &::pem::Pem::new(label, der),
+        ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF),
+    )
 }
 
 fn offset(t: DateTime<Utc>) -> Result<::time::OffsetDateTime> {
@@ -163,12 +185,12 @@ fn ca_params(
 
 /// Creates a root CA (20 years) and an issuing CA (5 years) for the registry `name`.
 pub fn create_ca(name: &str, alg: KeyAlgorithm, now: DateTime<Utc>) -> Result<CaMaterial> {
-    let root_key = KeyPair::generate_for(alg.rcgen()).map_err(ca_err)?;
+    let root_key = KeyPair::generate_for(alg.rcgen()?).map_err(ca_err)?;
     let mut root_params = ca_params(&format!("{name} Root CA"), name, 1, now, 20)?;
     root_params.use_authority_key_identifier_extension = false;
     let root_cert = root_params.self_signed(&root_key).map_err(ca_err)?;
     let issuer = Issuer::new(root_params, &root_key);
-    let issuing_key = KeyPair::generate_for(alg.rcgen()).map_err(ca_err)?;
+    let issuing_key = KeyPair::generate_for(alg.rcgen()?).map_err(ca_err)?;
     let issuing_cert = ca_params(&format!("{name} Issuing CA"), name, 0, now, 5)?
         .signed_by(&issuing_key, &issuer)
         .map_err(ca_err)?;
@@ -198,8 +220,12 @@ pub fn filing_uri(filing_number: &str) -> String {
     format!("urn:aigov:filing:{filing_number}")
 }
 
-/// A certificate request for a system, signed with the provider's key (PEM).
+/// A certificate request for a system, signed with the provider's key (PKCS#8 PEM: P-256,
+/// Ed25519 or SM2).
 pub fn make_csr(key_pem: &str, system_name: &str, filing_number: &str) -> Result<String> {
+    if let Some(sm2_key) = gm::secret_key(key_pem) {
+        return gm::make_csr(&sm2_key, system_name, filing_number);
+    }
     let k = key(key_pem, "private key")?;
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -230,41 +256,40 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-fn system_extension(filing: &str, tier: &str) -> CustomExtension {
+/// The DER value of the aigov system extension.
+fn system_extension(filing: &str, tier: &str) -> Vec<u8> {
     let mut body = der_utf8(filing);
     body.extend(der_utf8(tier));
     let mut seq = vec![0x30];
     push_len(&mut seq, body.len());
     seq.extend(body);
-    let oid: Vec<u64> = SYSTEM_EXTENSION_OID
-        .split('.')
-        .filter_map(|c| c.parse().ok())
-        .collect();
-    CustomExtension::from_oid_content(&oid, seq)
+    seq
+}
+
+/// One DER tag-length-value: (tag, value, what follows). Lengths up to 65535.
+fn der_tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = b.split_first()?;
+    let (&l0, rest) = rest.split_first()?;
+    let (len, rest) = match l0 {
+        l if l < 0x80 => (usize::from(l), rest),
+        0x81 => (usize::from(*rest.first()?), rest.get(1..)?),
+        0x82 => (
+            usize::from(*rest.first()?) << 8 | usize::from(*rest.get(1)?),
+            rest.get(2..)?,
+        ),
+        _ => return None,
+    };
+    Some((tag, rest.get(..len)?, rest.get(len..)?))
 }
 
 fn parse_system_extension(value: &[u8]) -> Option<(String, String)> {
-    fn read(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let (&tag, rest) = b.split_first()?;
-        let (&l0, rest) = rest.split_first()?;
-        let (len, rest) = match l0 {
-            l if l < 0x80 => (usize::from(l), rest),
-            0x81 => (usize::from(*rest.first()?), rest.get(1..)?),
-            0x82 => (
-                usize::from(*rest.first()?) << 8 | usize::from(*rest.get(1)?),
-                rest.get(2..)?,
-            ),
-            _ => return None,
-        };
-        Some((tag, rest.get(..len)?, rest.get(len..)?))
-    }
-    let (0x30, body, []) = read(value)? else {
+    let (0x30, body, []) = der_tlv(value)? else {
         return None;
     };
-    let (0x0c, filing, rest) = read(body)? else {
+    let (0x0c, filing, rest) = der_tlv(body)? else {
         return None;
     };
-    let (0x0c, tier, []) = read(rest)? else {
+    let (0x0c, tier, []) = der_tlv(rest)? else {
         return None;
     };
     Some((
@@ -283,6 +308,11 @@ fn pem_der(pem: &str, what: &str) -> Result<Vec<u8>> {
 
 /// Checks a certificate request and issues the system's certificate. `serial` must be unique
 /// (up to 20 bytes, first byte below 0x80); validity is capped at [`MAX_LEAF_DAYS`].
+///
+/// Accepted subject keys: ECDSA on P-256 or P-384, Ed25519, RSA of 2048 bits or more, and SM2
+/// (the request then signed with SM2-with-SM3). Whatever the request asks, the certificate
+/// follows the registry's profile (see the `leaf` module): the subject, SAN and extensions come
+/// from the registration, only the public key from the request.
 pub fn issue(
     ca: &CaMaterial,
     csr_pem: &str,
@@ -295,35 +325,25 @@ pub fn issue(
     let (_, csr) = X509CertificationRequest::from_der(&der)
         .map_err(|e| Error::Csr(format!("not a PKCS#10 request: {e}")))?;
     let info = &csr.certification_request_info;
-    match info.subject_pki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::EC(ec)) => {
-            let bits = ec.key_size();
-            if bits < 256 {
-                return Err(Error::Csr(format!(
-                    "an EC key of {bits} bits is too weak (P-256 or stronger)"
-                )));
-            }
-        }
-        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
-            let bits = rsa.key_size();
-            if bits < 2048 {
-                return Err(Error::Csr(format!(
-                    "an RSA key of {bits} bits is too weak (2048 or more)"
-                )));
-            }
-        }
-        Ok(x509_parser::public_key::PublicKey::Unknown(_))
-            if info.subject_pki.algorithm.algorithm.to_id_string() == "1.3.101.112" => {}
-        _ => {
-            return Err(Error::Csr(
-                "the key must be ECDSA P-256/P-384, Ed25519 or RSA ≥ 2048".into(),
-            ));
-        }
-    }
+    let key_kind = check_key(&info.subject_pki)?;
     // After the key checks: a weak key's signature is not even checkable.
-    csr.verify_signature().map_err(|_| {
-        Error::Csr("its signature does not verify (was it made with this key?)".into())
-    })?;
+    let sig_alg = csr.signature_algorithm.algorithm.to_id_string();
+    match (key_kind, sig_alg == SM2_WITH_SM3_OID) {
+        (KeyKind::Sm2, true) => gm::verify_request(
+            &info.subject_pki.subject_public_key.data,
+            info.raw,
+            &csr.signature_value.data,
+        )?,
+        (KeyKind::Sm2, false) | (KeyKind::Other, true) => {
+            return Err(Error::Csr(format!(
+                "an SM2 key signs its request with SM2-with-SM3 ({SM2_WITH_SM3_OID}), \
+                 and only an SM2 key does (signature algorithm {sig_alg})"
+            )));
+        }
+        (KeyKind::Other, false) => csr.verify_signature().map_err(|_| {
+            Error::Csr("its signature does not verify (was it made with this key?)".into())
+        })?,
+    }
 
     for ext in csr.requested_extensions().into_iter().flatten() {
         match ext {
@@ -351,8 +371,6 @@ pub fn issue(
             _ => {}
         }
     }
-    let mut req = CertificateSigningRequestParams::from_der(&der.as_slice().into())
-        .map_err(|e| Error::Csr(format!("unsupported request: {e}")))?;
     if !(1..=MAX_LEAF_DAYS).contains(&days) {
         return Err(Error::Csr(format!(
             "validity of {days} days is outside 1..={MAX_LEAF_DAYS}"
@@ -361,35 +379,64 @@ pub fn issue(
     if serial.is_empty() || serial.len() > 20 || serial[0] >= 0x80 {
         return Err(Error::Ca("serial must be 1-20 bytes and positive".into()));
     }
-    let p = &mut req.params;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, subject.system_name.as_str());
-    dn.push(DnType::OrganizationName, subject.organisation.as_str());
-    p.distinguished_name = dn;
-    p.subject_alt_names = vec![SanType::URI(
-        filing_uri(&subject.filing_number)
-            .as_str()
-            .try_into()
-            .map_err(ca_err)?,
-    )];
-    p.is_ca = IsCa::ExplicitNoCa;
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::Other(oid_parts(EKU_DOCUMENT_SIGNING)),
-        ExtendedKeyUsagePurpose::Other(oid_parts(EKU_C2PA_CLAIM_SIGNING)),
-    ];
-    p.custom_extensions = vec![system_extension(&subject.filing_number, &subject.tier)];
-    p.serial_number = Some(SerialNumber::from_slice(serial));
-    p.not_before = offset(now - chrono::Duration::minutes(5))?;
-    p.not_after = offset(now + chrono::Duration::days(days))?;
-    p.use_authority_key_identifier_extension = true;
     let issuing_key = key(&ca.issuing_key, "issuing CA key")?;
-    let issuer = Issuer::from_ca_cert_pem(&ca.issuing_cert, &issuing_key).map_err(ca_err)?;
-    Ok(req.signed_by(&issuer).map_err(ca_err)?.pem())
+    let issuing_cert = pem_der(&ca.issuing_cert, "issuing CA certificate")?;
+    leaf::sign(
+        &leaf::Leaf {
+            spki: info.subject_pki.raw,
+            subject,
+            serial,
+            not_before: now - chrono::Duration::minutes(5),
+            not_after: now + chrono::Duration::days(days),
+            system_extension: system_extension(&subject.filing_number, &subject.tier),
+        },
+        &issuing_cert,
+        &issuing_key,
+    )
 }
 
-fn oid_parts(oid: &str) -> Vec<u64> {
-    oid.split('.').filter_map(|c| c.parse().ok()).collect()
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Sm2,
+    Other,
+}
+
+/// Refuses keys the registry does not certify: unknown algorithms and curves, weak sizes.
+fn check_key(spki: &x509_parser::x509::SubjectPublicKeyInfo) -> Result<KeyKind> {
+    const P256: &str = "1.2.840.10045.3.1.7";
+    const P384: &str = "1.3.132.0.34";
+    let alg = spki.algorithm.algorithm.to_id_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
+    match (alg.as_str(), curve.as_deref()) {
+        // id-ecPublicKey: the curve decides.
+        ("1.2.840.10045.2.1", Some(SM2_CURVE_OID)) => Ok(KeyKind::Sm2),
+        ("1.2.840.10045.2.1", Some(P256 | P384)) => Ok(KeyKind::Other),
+        ("1.2.840.10045.2.1", c) => Err(Error::Csr(format!(
+            "an EC key on curve {} is not accepted (P-256, P-384 or SM2)",
+            c.unwrap_or("(none named)")
+        ))),
+        // Ed25519.
+        ("1.3.101.112", _) => Ok(KeyKind::Other),
+        // rsaEncryption.
+        ("1.2.840.113549.1.1.1", _) => match spki.parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) if rsa.key_size() >= 2048 => {
+                Ok(KeyKind::Other)
+            }
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Err(Error::Csr(format!(
+                "an RSA key of {} bits is too weak (2048 or more)",
+                rsa.key_size()
+            ))),
+            _ => Err(Error::Csr("its RSA public key does not parse".into())),
+        },
+        _ => Err(Error::Csr(format!(
+            "the key ({alg}) must be ECDSA P-256/P-384, Ed25519, SM2 or RSA ≥ 2048"
+        ))),
+    }
 }
 
 /// Why a certificate was revoked (RFC 5280 reason codes).

@@ -345,3 +345,195 @@ fn c2pa_accepts_registry_certificates_for_signing() {
     let (state, _) = read(&other.root_cert, &mut signed);
     assert_ne!(state, ValidationState::Trusted);
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// SM2 system keys (GM/T 0003, for deployments on Chinese commercial cryptography): aigov's
+/// requests verify with OpenSSL, OpenSSL's requests are accepted here, and the certificates
+/// chain to the registry root for webpki and for OpenSSL, holding the SM2 key.
+#[test]
+fn sm2_system_keys_are_certified_and_openssl_agrees() {
+    let ca = create_ca("Test Registry", KeyAlgorithm::EcdsaP256, now()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let w = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    w("root.pem", &ca.root_cert);
+    w("issuing.pem", &ca.issuing_cert);
+
+    // Made here: OpenSSL checks the request's SM2-with-SM3 signature and reads its SAN.
+    let key = generate_key(KeyAlgorithm::Sm2).unwrap();
+    let csr = make_csr(&key, "Lingxi Chat", "AIG-2026-000001-4").unwrap();
+    w("aigov.csr", &csr);
+    // OpenSSL 3.0 needs the standard identifier spelled out (its default is empty).
+    let (ok, out) = openssl(
+        d,
+        &[
+            "req",
+            "-in",
+            "aigov.csr",
+            "-verify",
+            "-vfyopt",
+            "distid:1234567812345678",
+            "-noout",
+            "-text",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("verify OK"), "{out}");
+    assert!(
+        out.contains("SM2-with-SM3") && out.contains("ASN1 OID: SM2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("URI:urn:aigov:filing:AIG-2026-000001-4"),
+        "{out}"
+    );
+
+    // Made by OpenSSL with its own SM2 key.
+    let (ok, out) = openssl(
+        d,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:SM2",
+            "-out",
+            "ossl.key",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = openssl(
+        d,
+        &[
+            "req", "-new", "-key", "ossl.key", "-sm3", "-subj", "/CN=x", "-out", "ossl.csr",
+        ],
+    );
+    assert!(ok, "{out}");
+    let ossl_csr = std::fs::read_to_string(d.join("ossl.csr")).unwrap();
+    // ... and with the standard identifier.
+    let (ok, out) = openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "ossl.key",
+            "-sm3",
+            "-sigopt",
+            "distid:1234567812345678",
+            "-subj",
+            "/CN=x",
+            "-out",
+            "ossl-id.csr",
+        ],
+    );
+    assert!(ok, "{out}");
+    let ossl_id_csr = std::fs::read_to_string(d.join("ossl-id.csr")).unwrap();
+
+    for (name, req) in [
+        ("aigov", &csr),
+        ("ossl", &ossl_csr),
+        ("ossl-id", &ossl_id_csr),
+    ] {
+        let cert = issue(&ca, req, &subject(), &[0x05], now(), 365).unwrap();
+        let info = inspect(&cert).unwrap();
+        assert_eq!(info.common_name, "Lingxi Chat");
+        assert_eq!(info.filing_number.as_deref(), Some("AIG-2026-000001-4"));
+        assert_eq!(info.tier.as_deref(), Some("high"));
+        verify(&cert, &ca.issuing_cert, &ca.root_cert, now()).unwrap();
+        let other = create_ca("Other Registry", KeyAlgorithm::EcdsaP256, now()).unwrap();
+        assert!(verify(&cert, &other.issuing_cert, &other.root_cert, now()).is_err());
+
+        let leaf = format!("{name}.pem");
+        w(&leaf, &cert);
+        let (ok, out) = openssl(
+            d,
+            &[
+                "verify",
+                "-attime",
+                "1796000000",
+                "-purpose",
+                "any",
+                "-CAfile",
+                "root.pem",
+                "-untrusted",
+                "issuing.pem",
+                &leaf,
+            ],
+        );
+        assert!(ok, "{name}: {out}");
+        let (ok, text) = openssl(d, &["x509", "-in", &leaf, "-noout", "-text"]);
+        assert!(ok, "{text}");
+        assert!(text.contains("ASN1 OID: SM2"), "{text}");
+        assert!(text.contains("Digital Signature"), "{text}");
+        assert!(text.contains("1.3.6.1.4.1.62558.2.1"), "{text}");
+        // The certificate holds the request's key.
+        let (_, cert_key) = openssl(d, &["x509", "-in", &leaf, "-noout", "-pubkey"]);
+        let (_, req_key) = openssl(
+            d,
+            &["req", "-in", &format!("{name}.csr"), "-noout", "-pubkey"],
+        );
+        assert_eq!(cert_key, req_key);
+    }
+
+    // A request whose SM2 signature does not verify, and a key on a curve the registry does
+    // not certify, are refused with the reason.
+    let der = pem_der(&csr, "csr").unwrap();
+    let mut bad = der.clone();
+    let at = bad.len() - 10;
+    bad[at] ^= 0x01;
+    let bad_pem = format!(
+        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+        base64_lines(&bad)
+    );
+    let e = issue(&ca, &bad_pem, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("signature"), "{e}");
+    let (ok, out) = openssl(
+        d,
+        &[
+            "ecparam",
+            "-name",
+            "secp256k1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "k1.key",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = openssl(
+        d,
+        &[
+            "req", "-new", "-key", "k1.key", "-subj", "/CN=x", "-out", "k1.csr",
+        ],
+    );
+    assert!(ok, "{out}");
+    let k1 = std::fs::read_to_string(d.join("k1.csr")).unwrap();
+    let e = issue(&ca, &k1, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1.3.132.0.10") && e.contains("SM2"), "{e}");
+
+    // The registry CA itself stays P-256 or Ed25519.
+    let e = create_ca("X", KeyAlgorithm::Sm2, now())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("system keys"), "{e}");
+}

@@ -28,7 +28,8 @@ pub enum CertCommand {
         /// Output prefix.
         #[arg(long)]
         out: PathBuf,
-        /// Key algorithm: p256 (default) or ed25519.
+        /// Key algorithm: p256 (default), ed25519, or sm2 (SM2 with SM3, for deployments on
+        /// Chinese commercial cryptography; C2PA cannot use it).
         #[arg(long, default_value = "p256")]
         alg: String,
         /// Validity in days (at most 398).
@@ -136,8 +137,12 @@ pub async fn run(c: CertCommand) -> Result<()> {
             alg,
             days,
         } => {
-            let alg = KeyAlgorithm::parse(&alg)
-                .ok_or_else(|| Exit(2, format!("unknown key algorithm '{alg}' (p256, ed25519)")))?;
+            let alg = KeyAlgorithm::parse(&alg).ok_or_else(|| {
+                Exit(
+                    2,
+                    format!("unknown key algorithm '{alg}' (p256, ed25519, sm2)"),
+                )
+            })?;
             let sys: aigov_registry::model::System = client(&remote)?
                 .get(&format!("/v1/systems/{system}"))
                 .await?;

@@ -1664,6 +1664,67 @@ fn label_add_propagate_and_verify_through_the_cli() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains(";a=SM2SM3;"), "{}", text(&o));
 
+    // SM2 with a registry certificate: the producer resolves to the registered system.
+    let id = s.system_id("Lingxi Chat");
+    let o = s.cli(&[
+        "cert",
+        "request",
+        "--system",
+        &id,
+        "--out",
+        &p("sm2sys"),
+        "--alg",
+        "sm2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bin()
+        .args([
+            "label",
+            "add",
+            &p("gen.png"),
+            "--producer",
+            "0011911000000000000000000X00001",
+            "--key",
+            &p("sm2sys.key"),
+            "--cert",
+            &p("sm2sys.pem"),
+            "-o",
+            &p("sm2-cert.png"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify("sm2-cert.png", &["--server", &s.url]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["verified"], true, "{v:#}");
+    let r = &v[0]["report"];
+    assert_eq!(r["producer"]["system_name"], "Lingxi Chat", "{v:#}");
+    assert_eq!(r["producer"]["registry"]["status"], "active", "{v:#}");
+    // C2PA has no SM2: asking for it is a usage error naming why, and nothing is written.
+    let o = bin()
+        .args([
+            "label",
+            "add",
+            &p("gen.png"),
+            "--producer",
+            "X1",
+            "--key",
+            &p("sm2sys.key"),
+            "--cert",
+            &p("sm2sys.pem"),
+            "--chain",
+            &p("sm2sys.chain.pem"),
+            "--c2pa",
+            "-o",
+            &p("sm2-c2pa.png"),
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("SM2"), "{}", text(&o));
+    assert!(!d.join("sm2-c2pa.png").exists());
+
     // Unlabelled: 3. Unreadable: 2, with the reason.
     let o = verify("gen.png", &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));

@@ -42,7 +42,12 @@ impl Registry {
     }
 
     pub fn system(&self, name: &str, serial: u8) -> System {
-        let key = generate_key(KeyAlgorithm::EcdsaP256).unwrap();
+        self.system_with(KeyAlgorithm::EcdsaP256, name, serial)
+    }
+
+    /// A system whose key is `alg` (P-256 or SM2).
+    pub fn system_with(&self, alg: KeyAlgorithm, name: &str, serial: u8) -> System {
+        let key = generate_key(alg).unwrap();
         let csr = make_csr(&key, name, "AIG-2026-000001-4").unwrap();
         let subject = SystemSubject {
             filing_number: "AIG-2026-000001-4".into(),
@@ -703,6 +708,65 @@ fn large_mp4_file_to_file_matches_the_streamed_route_and_verifies() {
         }
         assert_eq!(framemd5(&ff, &hop), framemd5(&ff, &src), "moov {name}");
     }
+}
+
+/// An SM2 system key with its registry certificate: the producer is identified, the chain and
+/// revocation are checked as for P-256, and C2PA (which has no SM2) is refused with the reason.
+#[test]
+fn sm2_registry_certificates_identify_the_producer() {
+    let reg = Registry::new("Test Registry");
+    let sys = reg.system_with(KeyAlgorithm::Sm2, "Lingxi Draw", 7);
+    let signer = sys.signer();
+    let out = produce(&png(40, 20, 3), &signer, "sm2-cert-1");
+    let label = current_label(&out);
+    assert!(label.reserved_code1.contains(";a=SM2SM3;"));
+    assert!(
+        label.reserved_code1.contains(";c="),
+        "the certificate travels with the label"
+    );
+    let r = verify_bytes(&out, &reg.trust());
+    assert!(!r.failed(), "{:#?}", r.checks);
+    assert!(r.verified());
+    for c in [
+        "producer.signature",
+        "producer.binding",
+        "producer.content_digest",
+        "producer.certificate",
+    ] {
+        assert_eq!(status(&r, c), Status::Pass, "{c}: {:#?}", r.checks);
+    }
+    let p = r.producer.as_ref().unwrap();
+    assert_eq!(p.system_name.as_deref(), Some("Lingxi Draw"));
+    assert_eq!(p.filing_number.as_deref(), Some("AIG-2026-000001-4"));
+    assert_eq!(p.serial.as_deref(), Some("1007"));
+
+    // Another registry's root, and a revoked certificate, fail.
+    let r = verify_bytes(&out, &Registry::new("Other").trust());
+    assert_eq!(status(&r, "producer.certificate"), Status::Fail);
+    let mut t = reg.trust();
+    t.add_crl(&reg.crl(&[&sys])).unwrap();
+    assert_eq!(
+        status(&verify_bytes(&out, &t), "producer.revocation"),
+        Status::Fail
+    );
+
+    // A certificate that does not hold the signing key is refused when the signer is made.
+    let p256 = reg.system("Lingxi Draw", 8);
+    assert!(Signer::from_pem(&sys.key, Some(&p256.cert)).is_err());
+
+    let e = c2pa_bridge::sign(
+        &mut Cursor::new(out.clone()),
+        &mut Cursor::new(Vec::new()),
+        "image/png",
+        "generated",
+        &label,
+        Step::Created,
+        &sys.chain,
+        &sys.key,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("SM2") && e.contains("P-256"), "{e}");
 }
 
 #[test]
