@@ -161,7 +161,7 @@ struct Walker<'a, 's, F> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
-    path: Vec<Segment<'a>>,
+    path: &'s mut Vec<Segment<'a>>,
     sel: &'s Selector,
     visit: F,
 }
@@ -176,11 +176,26 @@ pub fn walk<'a, F>(line: &'a str, sel: &Selector, visit: F) -> Result<(), JsonEr
 where
     F: FnMut(&[Segment<'a>], JsonString<'a>),
 {
+    walk_with(line, sel, &mut Vec::new(), visit)
+}
+
+/// [`walk`] with the caller's path stack (emptied first), so that walking many lines of one
+/// buffer allocates it once.
+pub fn walk_with<'a, F>(
+    line: &'a str,
+    sel: &Selector,
+    path: &mut Vec<Segment<'a>>,
+    visit: F,
+) -> Result<(), JsonError>
+where
+    F: FnMut(&[Segment<'a>], JsonString<'a>),
+{
+    path.clear();
     let mut w = Walker {
         s: line,
         b: line.as_bytes(),
         i: 0,
-        path: Vec::new(),
+        path,
         sel,
         visit,
     };
@@ -270,7 +285,7 @@ where
             }
             Some(b'"') => {
                 let (raw, escaped) = self.string_span()?;
-                if self.sel.matches(&self.path) {
+                if self.sel.matches(self.path) {
                     let js = if escaped {
                         let (value, map) = decode(&self.s[raw.clone()]);
                         JsonString {
@@ -285,7 +300,7 @@ where
                             map: None,
                         }
                     };
-                    (self.visit)(&self.path, js);
+                    (self.visit)(self.path, js);
                 }
                 Ok(())
             }

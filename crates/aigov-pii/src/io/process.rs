@@ -256,14 +256,28 @@ fn text(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut) {
 }
 
 /// Scans one record; returns the edits for redaction, or an error message.
-type RecordFn =
-    fn(&Run<'_>, &str, u64, &Batch, &mut BatchOut, &mut Vec<Edit>) -> Result<(), String>;
+/// Buffers reused from record to record of a batch (records borrow from the batch's data).
+#[derive(Default)]
+struct Scratch<'b> {
+    found: Vec<Finding>,
+    path: Vec<json::Segment<'b>>,
+    edits: Vec<Edit>,
+}
+
+type RecordFn = for<'b> fn(
+    &Run<'_>,
+    &'b str,
+    u64,
+    &Batch,
+    &mut BatchOut,
+    &mut Scratch<'b>,
+) -> Result<(), String>;
 
 fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn) {
     let mut record = b.first_record;
     let mut at = 0;
     let delim = b.columns.as_ref().map_or(b',', |c| c.delim);
-    let mut edits = Vec::new();
+    let mut scratch = Scratch::default();
     let mut skip_numbers: Vec<u64> = b.too_long.iter().map(|(r, _)| *r).collect();
     skip_numbers.sort_unstable();
     while at < b.data.len() {
@@ -280,16 +294,16 @@ fn records(run: &Run<'_>, b: &Batch, file: &str, out: &mut BatchOut, f: RecordFn
         let raw = &b.data[at..end];
         let body = trim_eol(raw);
         let first = out.findings.len();
-        edits.clear();
+        scratch.edits.clear();
         let result = match utf8(body) {
             Err(at) => Err(format!("invalid UTF-8 at byte {at}; record skipped")),
             Ok(text) if text.trim().is_empty() => Ok(()),
-            Ok(text) => f(run, text, record, b, out, &mut edits),
+            Ok(text) => f(run, text, record, b, out, &mut scratch),
         };
         match result {
             Ok(()) => {
                 if let Some(red) = out.redacted.as_mut() {
-                    splice(raw, &edits, red);
+                    splice(raw, &scratch.edits, red);
                 }
             }
             Err(message) => {
@@ -355,18 +369,18 @@ fn trim_eol(raw: &[u8]) -> &[u8] {
     raw.strip_suffix(b"\r").unwrap_or(raw)
 }
 
-fn jsonl_record(
+fn jsonl_record<'b>(
     run: &Run<'_>,
-    text: &str,
+    text: &'b str,
     record: u64,
     _b: &Batch,
     out: &mut BatchOut,
-    edits: &mut Vec<Edit>,
+    scratch: &mut Scratch<'b>,
 ) -> Result<(), String> {
-    let mut found = Vec::new();
-    json::walk(text, &run.options.fields, |path, s| {
+    let Scratch { found, path, edits } = scratch;
+    json::walk_with(text, &run.options.fields, path, |path, s| {
         found.clear();
-        run.scanner.scan_into(&s.value, &mut found);
+        run.scanner.scan_into(&s.value, found);
         if found.is_empty() {
             return;
         }
@@ -376,7 +390,7 @@ fn jsonl_record(
             json::escape_into(&t, &mut escaped);
             escaped
         };
-        for f in &found {
+        for f in found.iter() {
             let span = (s.raw_offset(f.start), s.raw_offset(f.end));
             field_finding(
                 run, record, field, text, &s.value, f, span, escape, out, edits,
@@ -386,18 +400,18 @@ fn jsonl_record(
     .map_err(|e| format!("{e}; record skipped"))
 }
 
-fn csv_record(
+fn csv_record<'b>(
     run: &Run<'_>,
-    text: &str,
+    text: &'b str,
     record: u64,
     b: &Batch,
     out: &mut BatchOut,
-    edits: &mut Vec<Edit>,
+    scratch: &mut Scratch<'b>,
 ) -> Result<(), String> {
+    let Scratch { found, edits, .. } = scratch;
     let cols = b.columns.as_deref();
     let delim = cols.map_or(b',', |c| c.delim);
     let fields = csv::fields(text, delim).map_err(|e| format!("{e}; record skipped"))?;
-    let mut found = Vec::new();
     for (i, fld) in fields.iter().enumerate() {
         if let Some(sel) = cols.and_then(|c| c.selected.as_ref())
             && !sel.contains(&i)
@@ -405,7 +419,7 @@ fn csv_record(
             continue;
         }
         found.clear();
-        run.scanner.scan_into(&fld.value, &mut found);
+        run.scanner.scan_into(&fld.value, found);
         if found.is_empty() {
             continue;
         }
@@ -415,7 +429,7 @@ fn csv_record(
         };
         let quoted = fld.quoted;
         let escape = |t: String| if quoted { t.replace('"', "\"\"") } else { t };
-        for f in &found {
+        for f in found.iter() {
             let span = (fld.raw_offset(f.start), fld.raw_offset(f.end));
             field_finding(
                 run, record, name, text, &fld.value, f, span, escape, out, edits,
