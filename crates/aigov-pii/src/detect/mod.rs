@@ -4,6 +4,7 @@
 mod checks;
 mod patterns;
 mod phone;
+mod phone_dfa;
 mod tokens;
 
 use std::cell::RefCell;

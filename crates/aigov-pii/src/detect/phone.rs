@@ -11,29 +11,33 @@
 //! first use; a differential test in `tests` checks both agree on every example number of the
 //! metadata and on variants.
 //!
-//! Each pattern becomes an anchored DFA over ASCII (national numbers are ASCII digits, so
-//! `\d` need not be Unicode's 760 digits): compiling all 1,434 patterns this way takes about
-//! 60 ms, against 360 ms as Unicode meta regexes, and a scan of numbers from many countries
-//! compiled a good part of them. Stored sparse: about 1.5 MB for all of them.
+//! The patterns are compiled by the build script into anchored sparse DFAs over ASCII
+//! (`phone_dfa.rs`), embedded in one blob; a calling code's DFAs are read (and checked) the
+//! first time a number with that code is seen. A test checks the embedded DFAs are what the
+//! patterns compile to.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex_automata::dfa::{Automaton, StartKind, dense, sparse};
-use regex_automata::nfa::thompson;
-use regex_automata::util::syntax;
+use regex_automata::dfa::{Automaton, sparse};
 use regex_automata::{Anchored, Input};
+
+use super::phone_dfa;
 
 /// One number-type descriptor of the metadata.
 struct DescMeta {
     /// The national-number pattern (libphonenumber syntax: whitespace is insignificant).
     pattern: &'static str,
+    /// Its DFA in [`DFAS`] (offset, length); `None` if the pattern does not compile.
+    dfa: Option<(usize, usize)>,
     /// Possible lengths of the national number (empty: any).
     lengths: &'static [u16],
 }
 
 /// One region (country) of a calling code in the metadata.
 struct RegionMeta {
-    leading: Option<&'static str>,
+    /// The leading-digits pattern, with its DFA as for [`DescMeta::dfa`].
+    leading: Option<(&'static str, Option<(usize, usize)>)>,
     general: DescMeta,
     /// Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail, fixed
     /// line, mobile (those the region has).
@@ -45,27 +49,36 @@ include!(concat!(env!("OUT_DIR"), "/phone_meta.rs"));
 
 /// A compiled pattern: matches when the pattern matches at the start of the number, which is
 /// how the `phonenumber` crate applies it (`find` starting at 0).
-struct Pattern(sparse::DFA<Vec<u8>>);
+enum Pattern {
+    /// Read from the embedded blob.
+    Embedded(sparse::DFA<&'static [u8]>),
+    /// Compiled here (the embedded bytes are unusable on a big-endian target).
+    Compiled(sparse::DFA<Vec<u8>>),
+}
 
 impl Pattern {
-    fn new(p: &str) -> Option<Pattern> {
-        let dfa = dense::Builder::new()
-            .syntax(syntax::Config::new().ignore_whitespace(true).unicode(false))
-            .thompson(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
-            .configure(
-                dense::Config::new()
-                    .start_kind(StartKind::Anchored)
-                    .minimize(false),
-            )
-            .build(p)
-            .ok()?;
-        dfa.to_sparse().ok().map(Pattern)
+    fn new(pattern: &str, dfa: Option<(usize, usize)>) -> Option<Pattern> {
+        let (at, len) = dfa?;
+        let embedded = DFAS
+            .get(Range {
+                start: at,
+                end: at.checked_add(len)?,
+            })
+            .and_then(|bytes| sparse::DFA::from_bytes(bytes).ok());
+        match embedded {
+            Some((dfa, _)) => Some(Pattern::Embedded(dfa)),
+            None => phone_dfa::compile(pattern).map(Pattern::Compiled),
+        }
     }
 
     fn matches_start(&self, national: &str) -> bool {
         let input = Input::new(national).anchored(Anchored::Yes).earliest(true);
         // Errors come only from quit bytes, which these DFAs have none of.
-        matches!(self.0.try_search_fwd(&input), Ok(Some(_)))
+        let found = match self {
+            Pattern::Embedded(d) => d.try_search_fwd(&input),
+            Pattern::Compiled(d) => d.try_search_fwd(&input),
+        };
+        matches!(found, Ok(Some(_)))
     }
 }
 
@@ -77,7 +90,7 @@ struct Desc {
 impl Desc {
     fn new(d: &DescMeta) -> Option<Desc> {
         Some(Desc {
-            re: Pattern::new(d.pattern)?,
+            re: Pattern::new(d.pattern, d.dfa)?,
             lengths: d.lengths,
         })
     }
@@ -99,7 +112,7 @@ struct Region {
 impl Region {
     fn new(m: &RegionMeta) -> Option<Region> {
         Some(Region {
-            leading: m.leading.and_then(Pattern::new),
+            leading: m.leading.and_then(|(p, dfa)| Pattern::new(p, dfa)),
             general: Desc::new(&m.general)?,
             types: m.types.iter().filter_map(Desc::new).collect(),
             national_prefix: m.national_prefix,
@@ -236,6 +249,32 @@ mod tests {
             disagree.len(),
             &disagree[..disagree.len().min(20)]
         );
+    }
+
+    /// The embedded DFAs are what the patterns compile to here (the build script and the
+    /// scanner share `phone_dfa`), and every pattern has one.
+    #[test]
+    fn the_embedded_dfas_are_what_the_patterns_compile_to() {
+        let mut checked = 0;
+        for (_, regions) in CODES {
+            for r in regions.iter() {
+                let descs = std::iter::once(&r.general).chain(r.types.iter());
+                let leading = r.leading.iter().map(|(p, dfa)| (*p, *dfa));
+                for (pattern, dfa) in descs.map(|d| (d.pattern, d.dfa)).chain(leading) {
+                    let (at, len) = dfa.unwrap_or_else(|| panic!("no DFA for {pattern:?}"));
+                    let compiled = phone_dfa::compile(pattern)
+                        .unwrap()
+                        .to_bytes_little_endian();
+                    assert_eq!(&DFAS[at..at + len], &compiled[..], "{pattern:?}");
+                    assert!(matches!(
+                        Pattern::new(pattern, dfa),
+                        Some(Pattern::Embedded(_))
+                    ));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1400, "{checked}");
     }
 
     /// The build script's table is sorted (looked up by binary search) and has every calling
