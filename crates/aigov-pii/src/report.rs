@@ -153,6 +153,15 @@ impl Found<'_> {
 fn json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let b = s.as_bytes();
+    // Most names need no escape: checked without early exit, which the compiler vectorises.
+    let plain = b
+        .iter()
+        .fold(true, |ok, &c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'));
+    if plain {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut at = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
