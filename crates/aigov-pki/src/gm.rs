@@ -11,7 +11,7 @@ use sm2::dsa::signature::{Signer as _, Verifier as _};
 use sm2::elliptic_curve::rand_core::OsRng;
 use sm2::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 
-use crate::leaf::{common_name, filing_san, oid, write_extension, write_name};
+use crate::leaf::{common_name, filing_san, oid, signed_pem, write_extension, write_name};
 use crate::{Error, Result};
 
 /// OID of the SM2 named curve.
@@ -77,14 +77,7 @@ pub(crate) fn make_csr(
     });
     let signer = sm2::dsa::SigningKey::new(SM2_DISTID, key).map_err(crate::ca_err)?;
     let sig = signature_der(&signer.sign(&info));
-    let der = yasna::construct_der(|w| {
-        w.write_sequence(|w| {
-            w.next().write_der(&info);
-            w.next().write_sequence(|w| w.next().write_oid(&sm2_sm3));
-            w.next().write_bitvec_bytes(&sig, sig.len() * 8);
-        })
-    });
-    Ok(crate::pem("CERTIFICATE REQUEST", &der))
+    Ok(signed_pem("CERTIFICATE REQUEST", &info, &sm2_sm3, &sig))
 }
 
 /// The identifiers a request's signature may use: the standard one, and the empty one that

@@ -232,12 +232,23 @@ pub(crate) fn sign(leaf: &Leaf, issuing_cert_der: &[u8], issuing_key: &KeyPair) 
         })
     });
     let signature = issuing_key.sign(&tbs).map_err(crate::ca_err)?;
+    Ok(signed_pem("CERTIFICATE", &tbs, &algorithm, &signature))
+}
+
+/// A signed X.509 object (certificate, request) as PEM: `SEQUENCE { body, SEQUENCE { algorithm
+/// } (no parameters), BIT STRING signature }`.
+pub(crate) fn signed_pem(
+    label: &str,
+    body: &[u8],
+    algorithm: &ObjectIdentifier,
+    signature: &[u8],
+) -> String {
     let der = yasna::construct_der(|w| {
         w.write_sequence(|w| {
-            w.next().write_der(&tbs);
-            w.next().write_sequence(|w| w.next().write_oid(&algorithm));
-            w.next().write_bitvec_bytes(&signature, signature.len() * 8);
+            w.next().write_der(body);
+            w.next().write_sequence(|w| w.next().write_oid(algorithm));
+            w.next().write_bitvec_bytes(signature, signature.len() * 8);
         })
     });
-    Ok(crate::pem("CERTIFICATE", &der))
+    crate::pem(label, &der)
 }

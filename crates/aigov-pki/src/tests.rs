@@ -25,23 +25,28 @@ fn issued(alg: KeyAlgorithm) -> (CaMaterial, String) {
     (ca, cert)
 }
 
+/// `cert` names [`subject`] and chains to `ca`'s root now, and not to another registry's.
+fn names_the_system_and_chains(ca: &CaMaterial, cert: &str) -> CertInfo {
+    let info = inspect(cert).unwrap();
+    assert_eq!(info.common_name, "Lingxi Chat");
+    assert_eq!(info.filing_number.as_deref(), Some("AIG-2026-000001-4"));
+    assert_eq!(info.tier.as_deref(), Some("high"));
+    verify(cert, &ca.issuing_cert, &ca.root_cert, now()).unwrap();
+    let other = create_ca("Other Registry", KeyAlgorithm::EcdsaP256, now()).unwrap();
+    assert!(verify(cert, &other.issuing_cert, &other.root_cert, now()).is_err());
+    info
+}
+
 #[test]
 fn issued_certificates_name_the_system_and_verify() {
     for alg in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::Ed25519] {
         let (ca, cert) = issued(alg);
-        let info = inspect(&cert).unwrap();
-        assert_eq!(info.common_name, "Lingxi Chat");
-        assert_eq!(info.filing_number.as_deref(), Some("AIG-2026-000001-4"));
-        assert_eq!(info.tier.as_deref(), Some("high"));
-        assert_eq!(info.serial, "010203");
-        verify(&cert, &ca.issuing_cert, &ca.root_cert, now()).unwrap();
-        // Expired, not yet valid, and another registry's root all fail.
+        assert_eq!(names_the_system_and_chains(&ca, &cert).serial, "010203");
+        // Expired and not yet valid both fail.
         let later = now() + chrono::Duration::days(366);
         assert!(verify(&cert, &ca.issuing_cert, &ca.root_cert, later).is_err());
         let before = now() - chrono::Duration::days(1);
         assert!(verify(&cert, &ca.issuing_cert, &ca.root_cert, before).is_err());
-        let other = create_ca("Other Registry", alg, now()).unwrap();
-        assert!(verify(&cert, &other.issuing_cert, &other.root_cert, now()).is_err());
     }
 }
 
@@ -51,17 +56,7 @@ fn bad_requests_are_refused_with_a_reason() {
     let key = generate_key(KeyAlgorithm::EcdsaP256).unwrap();
     let csr = make_csr(&key, "x", "AIG-2026-000001-4").unwrap();
     // Tampered request: its signature no longer verifies.
-    let der = pem_der(&csr, "csr").unwrap();
-    let mut bad = der.clone();
-    let mid = bad.len() / 3;
-    bad[mid] ^= 0x01;
-    let bad_pem = format!(
-        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
-        base64_lines(&bad)
-    );
-    let e = issue(&ca, &bad_pem, &subject(), &[1], now(), 30)
-        .unwrap_err()
-        .to_string();
+    let e = issue_tampered(&ca, &csr, |len| len / 3);
     assert!(e.contains("refused"), "{e}");
     assert!(issue(&ca, "not pem", &subject(), &[1], now(), 30).is_err());
     assert!(
@@ -123,6 +118,20 @@ fn bad_requests_are_refused_with_a_reason() {
     );
 }
 
+/// The error of issuing `csr` with one bit flipped at `at(length)` of its DER.
+fn issue_tampered(ca: &CaMaterial, csr: &str, at: impl Fn(usize) -> usize) -> String {
+    let mut bad = pem_der(csr, "csr").unwrap();
+    let i = at(bad.len());
+    bad[i] ^= 0x01;
+    let bad_pem = format!(
+        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+        base64_lines(&bad)
+    );
+    issue(ca, &bad_pem, &subject(), &[1], now(), 30)
+        .unwrap_err()
+        .to_string()
+}
+
 fn base64_lines(b: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
@@ -150,52 +159,10 @@ fn openssl_accepts_the_chain_and_the_crl() {
     w("root.pem", ca.root_cert.as_bytes());
     w("issuing.pem", ca.issuing_cert.as_bytes());
     w("leaf.pem", cert.as_bytes());
-    let verify_args = |extra: &[&str]| {
-        let mut args = vec![
-            "verify",
-            "-attime",
-            "1796000000",
-            "-purpose",
-            "any",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "issuing.pem",
-        ];
-        args.extend_from_slice(extra);
-        args.push("leaf.pem");
-        let o = Command::new("openssl")
-            .args(&args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        (
-            o.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            ),
-        )
-    };
+    let verify_args = |extra: &[&str]| openssl_verify(dir.path(), "leaf.pem", extra);
     let (ok, out) = verify_args(&[]);
     assert!(ok, "{out}");
-    let text = Command::new("openssl")
-        .args(["x509", "-in", "leaf.pem", "-noout", "-text"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        text.contains("URI:urn:aigov:filing:AIG-2026-000001-4"),
-        "{text}"
-    );
-    assert!(text.contains("Digital Signature"), "{text}");
-    assert!(
-        text.contains("1.3.6.1.5.5.7.3.36") || text.contains("Document Signing"),
-        "{text}"
-    );
-    assert!(text.contains("1.3.6.1.4.1.62558.2.1"), "{text}");
+    openssl_reads_the_profile(dir.path(), "leaf.pem");
 
     // Revoked in the CRL: OpenSSL refuses the chain when asked to check it.
     let crl_der = crl(
@@ -362,6 +329,42 @@ fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// OpenSSL's verdict on the chain of `leaf` (a file in `dir` beside root.pem and
+/// issuing.pem), at a time inside the test certificates' validity.
+fn openssl_verify(dir: &std::path::Path, leaf: &str, extra: &[&str]) -> (bool, String) {
+    let mut args = vec![
+        "verify",
+        "-attime",
+        "1796000000",
+        "-purpose",
+        "any",
+        "-CAfile",
+        "root.pem",
+        "-untrusted",
+        "issuing.pem",
+    ];
+    args.extend_from_slice(extra);
+    args.push(leaf);
+    openssl(dir, &args)
+}
+
+/// OpenSSL reads the system-certificate profile from `leaf`; returns its text dump.
+fn openssl_reads_the_profile(dir: &std::path::Path, leaf: &str) -> String {
+    let (ok, text) = openssl(dir, &["x509", "-in", leaf, "-noout", "-text"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("URI:urn:aigov:filing:AIG-2026-000001-4"),
+        "{text}"
+    );
+    assert!(text.contains("Digital Signature"), "{text}");
+    assert!(
+        text.contains("1.3.6.1.5.5.7.3.36") || text.contains("Document Signing"),
+        "{text}"
+    );
+    assert!(text.contains("1.3.6.1.4.1.62558.2.1"), "{text}");
+    text
+}
+
 /// SM2 system keys (GM/T 0003, for deployments on Chinese commercial cryptography): aigov's
 /// requests verify with OpenSSL, OpenSSL's requests are accepted here, and the certificates
 /// chain to the registry root for webpki and for OpenSSL, holding the SM2 key.
@@ -451,37 +454,13 @@ fn sm2_system_keys_are_certified_and_openssl_agrees() {
         ("ossl-id", &ossl_id_csr),
     ] {
         let cert = issue(&ca, req, &subject(), &[0x05], now(), 365).unwrap();
-        let info = inspect(&cert).unwrap();
-        assert_eq!(info.common_name, "Lingxi Chat");
-        assert_eq!(info.filing_number.as_deref(), Some("AIG-2026-000001-4"));
-        assert_eq!(info.tier.as_deref(), Some("high"));
-        verify(&cert, &ca.issuing_cert, &ca.root_cert, now()).unwrap();
-        let other = create_ca("Other Registry", KeyAlgorithm::EcdsaP256, now()).unwrap();
-        assert!(verify(&cert, &other.issuing_cert, &other.root_cert, now()).is_err());
-
+        names_the_system_and_chains(&ca, &cert);
         let leaf = format!("{name}.pem");
         w(&leaf, &cert);
-        let (ok, out) = openssl(
-            d,
-            &[
-                "verify",
-                "-attime",
-                "1796000000",
-                "-purpose",
-                "any",
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "issuing.pem",
-                &leaf,
-            ],
-        );
+        let (ok, out) = openssl_verify(d, &leaf, &[]);
         assert!(ok, "{name}: {out}");
-        let (ok, text) = openssl(d, &["x509", "-in", &leaf, "-noout", "-text"]);
-        assert!(ok, "{text}");
+        let text = openssl_reads_the_profile(d, &leaf);
         assert!(text.contains("ASN1 OID: SM2"), "{text}");
-        assert!(text.contains("Digital Signature"), "{text}");
-        assert!(text.contains("1.3.6.1.4.1.62558.2.1"), "{text}");
         // The certificate holds the request's key.
         let (_, cert_key) = openssl(d, &["x509", "-in", &leaf, "-noout", "-pubkey"]);
         let (_, req_key) = openssl(
@@ -493,17 +472,7 @@ fn sm2_system_keys_are_certified_and_openssl_agrees() {
 
     // A request whose SM2 signature does not verify, and a key on a curve the registry does
     // not certify, are refused with the reason.
-    let der = pem_der(&csr, "csr").unwrap();
-    let mut bad = der.clone();
-    let at = bad.len() - 10;
-    bad[at] ^= 0x01;
-    let bad_pem = format!(
-        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
-        base64_lines(&bad)
-    );
-    let e = issue(&ca, &bad_pem, &subject(), &[1], now(), 30)
-        .unwrap_err()
-        .to_string();
+    let e = issue_tampered(&ca, &csr, |len| len - 10);
     assert!(e.contains("signature"), "{e}");
     let (ok, out) = openssl(
         d,

@@ -1645,20 +1645,15 @@ fn label_add_propagate_and_verify_through_the_cli() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let o = bin()
-        .args([
-            "label",
-            "add",
-            &p("gen.png"),
-            "--producer",
-            "X1",
-            "--key",
-            &p("sm2.key"),
-            "-o",
-            &p("sm2.png"),
-        ])
-        .output()
-        .unwrap();
+    let add_png = |producer: &str, out: &str, keys: &[&str]| {
+        bin()
+            .args(["label", "add", &p("gen.png"), "--producer", producer])
+            .args(["-o", &p(out)])
+            .args(keys)
+            .output()
+            .unwrap()
+    };
+    let o = add_png("X1", "sm2.png", &["--key", &p("sm2.key")]);
     assert!(o.status.success(), "{}", text(&o));
     let o = verify("sm2.png", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -1677,22 +1672,12 @@ fn label_add_propagate_and_verify_through_the_cli() {
         "sm2",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = bin()
-        .args([
-            "label",
-            "add",
-            &p("gen.png"),
-            "--producer",
-            "0011911000000000000000000X00001",
-            "--key",
-            &p("sm2sys.key"),
-            "--cert",
-            &p("sm2sys.pem"),
-            "-o",
-            &p("sm2-cert.png"),
-        ])
-        .output()
-        .unwrap();
+    let (key, cert) = (p("sm2sys.key"), p("sm2sys.pem"));
+    let o = add_png(
+        "0011911000000000000000000X00001",
+        "sm2-cert.png",
+        &["--key", &key, "--cert", &cert],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let o = verify("sm2-cert.png", &["--server", &s.url]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -1701,26 +1686,13 @@ fn label_add_propagate_and_verify_through_the_cli() {
     let r = &v[0]["report"];
     assert_eq!(r["producer"]["system_name"], "Lingxi Chat", "{v:#}");
     assert_eq!(r["producer"]["registry"]["status"], "active", "{v:#}");
-    // C2PA has no SM2: asking for it is a usage error naming why, and nothing is written.
-    let o = bin()
-        .args([
-            "label",
-            "add",
-            &p("gen.png"),
-            "--producer",
-            "X1",
-            "--key",
-            &p("sm2sys.key"),
-            "--cert",
-            &p("sm2sys.pem"),
-            "--chain",
-            &p("sm2sys.chain.pem"),
-            "--c2pa",
-            "-o",
-            &p("sm2-c2pa.png"),
-        ])
-        .output()
-        .unwrap();
+    // C2PA has no SM2: asking for it fails naming why, and nothing is written.
+    let chain = p("sm2sys.chain.pem");
+    let o = add_png(
+        "X1",
+        "sm2-c2pa.png",
+        &["--key", &key, "--cert", &cert, "--chain", &chain, "--c2pa"],
+    );
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("SM2"), "{}", text(&o));
     assert!(!d.join("sm2-c2pa.png").exists());
