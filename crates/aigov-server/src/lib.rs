@@ -8,6 +8,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -165,6 +166,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
                 },
             ),
         )
+        .route("/verify", get(pages::verify))
+        .route("/assets/verify.js", get(pages::verify_js))
+        .route("/assets/verify.css", get(pages::verify_css))
         .route("/ca/root.pem", get(api::ca_root::<S>))
         .route("/ca/chain.pem", get(api::ca_chain::<S>))
         .route("/ca/crl", get(api::ca_crl::<S>))

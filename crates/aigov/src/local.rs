@@ -226,6 +226,7 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
     println!("aigov registry serving on http://{addr}");
     println!("  data folder: {}", a.data.data_dir.display());
     println!("  API: http://{addr}/v1   OpenAPI: http://{addr}/openapi.json");
+    println!("  check a file (public page): http://{addr}/verify");
     if !a.no_token {
         let t = bootstrap_token(&reg).await?;
         println!("  admin token (valid until the next start): {}", t.secret);

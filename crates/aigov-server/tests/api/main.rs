@@ -2,6 +2,7 @@
 //! test, driven over real sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod browser;
 mod certificates;
 mod helpers;
 mod labels;
