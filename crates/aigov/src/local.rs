@@ -261,12 +261,18 @@ pub async fn serve(a: ServeArgs) -> Result<()> {
 
 /// `aigov init`
 pub async fn init(data: &DataDir, ca_alg: &str, json: bool) -> Result<()> {
-    let alg = KeyAlgorithm::parse(ca_alg).ok_or_else(|| {
-        Exit(
-            2,
-            format!("unknown CA key algorithm '{ca_alg}' (p256, ed25519)"),
-        )
-    })?;
+    // Checked before anything is created. SM2 certifies system keys, not the CA.
+    let alg = KeyAlgorithm::parse(ca_alg)
+        .filter(|a| *a != KeyAlgorithm::Sm2)
+        .ok_or_else(|| {
+            Exit(
+                2,
+                format!(
+                    "CA key algorithm '{ca_alg}' is not available: use p256 or ed25519 \
+                     (SM2 is for system keys: aigov cert request --alg sm2)"
+                ),
+            )
+        })?;
     create_dir_private(&data.data_dir)?;
     certificate_authority(&data.data_dir, alg)?;
     let reg = open(data, &RuleOpts::default()).await?;

@@ -1711,3 +1711,28 @@ fn label_add_propagate_and_verify_through_the_cli() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// `aigov init` makes the data folder with a CA of the chosen algorithm; an algorithm the CA
+/// cannot use is a usage error before anything is created.
+#[test]
+fn init_creates_the_ca_or_refuses_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    for alg in ["sm2", "rsa"] {
+        let o = bin()
+            .args(["init", "--data-dir", data_arg, "--ca-alg", alg])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("p256 or ed25519"), "{}", text(&o));
+        assert!(!data.exists(), "nothing is created for {alg}");
+    }
+    let o = bin()
+        .args(["init", "--data-dir", data_arg, "--ca-alg", "ed25519"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let root = std::fs::read_to_string(data.join("ca").join("root.pem")).unwrap();
+    assert!(root.contains("BEGIN CERTIFICATE"), "{root}");
+}
