@@ -102,52 +102,37 @@ pub(crate) fn verify_request(public_point: &[u8], message: &[u8], signature: &[u
     ))
 }
 
-fn push_integer(out: &mut Vec<u8>, be: &[u8]) {
-    let trimmed = match be.iter().position(|&b| b != 0) {
-        Some(i) => &be[i..],
-        None => &[0][..],
-    };
-    let pad = trimmed[0] & 0x80 != 0;
-    out.push(0x02);
-    out.push((trimmed.len() + usize::from(pad)) as u8);
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-}
-
 /// `SEQUENCE { r INTEGER, s INTEGER }`.
 fn signature_der(sig: &sm2::dsa::Signature) -> Vec<u8> {
-    let mut body = Vec::with_capacity(72);
-    push_integer(&mut body, &sig.r_bytes());
-    push_integer(&mut body, &sig.s_bytes());
-    let mut out = vec![0x30, body.len() as u8];
-    out.extend(body);
-    out
+    yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next().write_bigint_bytes(&sig.r_bytes(), true);
+            w.next().write_bigint_bytes(&sig.s_bytes(), true);
+        })
+    })
 }
 
-/// The inverse of [`signature_der`], strict: minimal positive integers of at most 32 bytes.
+/// The inverse of [`signature_der`], strict: DER (minimal integers, nothing after), positive
+/// integers of at most 32 bytes.
 fn signature_from_der(der: &[u8]) -> Option<sm2::dsa::Signature> {
-    let (0x30, body, []) = crate::der_tlv(der)? else {
-        return None;
-    };
-    let (0x02, r, rest) = crate::der_tlv(body)? else {
-        return None;
-    };
-    let (0x02, s, []) = crate::der_tlv(rest)? else {
-        return None;
-    };
-    fn scalar(int: &[u8]) -> Option<[u8; 32]> {
-        let digits = match int {
-            [0, rest @ ..] if rest.first().is_some_and(|b| b & 0x80 != 0) => rest,
-            [first, ..] if first & 0x80 == 0 => int,
-            _ => return None,
-        };
-        if digits.len() > 32 || (digits.len() > 1 && digits[0] == 0) {
+    let (r, s) = yasna::parse_der(der, |rd| {
+        rd.read_sequence(|rd| {
+            Ok((
+                rd.next().read_bigint_bytes()?,
+                rd.next().read_bigint_bytes()?,
+            ))
+        })
+    })
+    .ok()?;
+    fn scalar((int, positive): (Vec<u8>, bool)) -> Option<[u8; 32]> {
+        if !positive {
             return None;
         }
+        // A positive integer whose top bit is set carries one leading zero byte.
+        let digits = int.strip_prefix(&[0u8][..]).unwrap_or(&int);
         let mut out = [0u8; 32];
-        out[32 - digits.len()..].copy_from_slice(digits);
+        let at = 32usize.checked_sub(digits.len())?;
+        out[at..].copy_from_slice(digits);
         Some(out)
     }
     sm2::dsa::Signature::from_scalars(scalar(r)?, scalar(s)?).ok()

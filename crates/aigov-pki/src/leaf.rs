@@ -18,7 +18,7 @@
 //! | basicConstraints         | cA false                                          | yes      |
 //! | aigov system extension   | filing number and tier                            | no       |
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use rcgen::{KeyPair, SigningKey};
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
@@ -35,8 +35,6 @@ pub(crate) struct Leaf<'a> {
     pub serial: &'a [u8],
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
-    /// The aigov system extension (DER of its value).
-    pub system_extension: Vec<u8>,
 }
 
 /// An OID from its dotted form (arcs up to 64 bits, as the aigov system extension needs).
@@ -66,8 +64,8 @@ fn signature_algorithm(key: &KeyPair) -> Result<ObjectIdentifier> {
 }
 
 /// RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
-fn write_time(w: DERWriter, t: ::time::OffsetDateTime, year: i32) {
-    if year < 2050 {
+fn write_time(w: DERWriter, t: ::time::OffsetDateTime) {
+    if t.year() < 2050 {
         w.write_utctime(&UTCTime::from_datetime(t));
     } else {
         w.write_generalized_time(&GeneralizedTime::from_datetime(t));
@@ -207,7 +205,7 @@ pub(crate) fn sign(leaf: &Leaf, issuing_cert_der: &[u8], issuing_key: &KeyPair) 
         ext(
             crate::SYSTEM_EXTENSION_OID,
             false,
-            leaf.system_extension.clone(),
+            crate::system_extension(&leaf.subject.filing_number, &leaf.subject.tier),
         )?,
     ];
     let tbs = yasna::construct_der(|w| {
@@ -217,8 +215,8 @@ pub(crate) fn sign(leaf: &Leaf, issuing_cert_der: &[u8], issuing_key: &KeyPair) 
             w.next().write_sequence(|w| w.next().write_oid(&algorithm));
             w.next().write_der(&issuer);
             w.next().write_sequence(|w| {
-                write_time(w.next(), not_before, leaf.not_before.year());
-                write_time(w.next(), not_after, leaf.not_after.year());
+                write_time(w.next(), not_before);
+                write_time(w.next(), not_after);
             });
             write_name(w.next(), &names);
             w.next().write_der(leaf.spki);

@@ -239,63 +239,22 @@ pub fn make_csr(key_pem: &str, system_name: &str, filing_number: &str) -> Result
         .map_err(ca_err)
 }
 
-fn der_utf8(s: &str) -> Vec<u8> {
-    let mut out = vec![0x0c];
-    push_len(&mut out, s.len());
-    out.extend_from_slice(s.as_bytes());
-    out
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-}
-
-/// The DER value of the aigov system extension.
+/// The DER value of the aigov system extension: `SEQUENCE { filingNumber UTF8String, tier
+/// UTF8String }`.
 fn system_extension(filing: &str, tier: &str) -> Vec<u8> {
-    let mut body = der_utf8(filing);
-    body.extend(der_utf8(tier));
-    let mut seq = vec![0x30];
-    push_len(&mut seq, body.len());
-    seq.extend(body);
-    seq
-}
-
-/// One DER tag-length-value: (tag, value, what follows). Lengths up to 65535.
-fn der_tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = b.split_first()?;
-    let (&l0, rest) = rest.split_first()?;
-    let (len, rest) = match l0 {
-        l if l < 0x80 => (usize::from(l), rest),
-        0x81 => (usize::from(*rest.first()?), rest.get(1..)?),
-        0x82 => (
-            usize::from(*rest.first()?) << 8 | usize::from(*rest.get(1)?),
-            rest.get(2..)?,
-        ),
-        _ => return None,
-    };
-    Some((tag, rest.get(..len)?, rest.get(len..)?))
+    yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next().write_utf8_string(filing);
+            w.next().write_utf8_string(tier);
+        })
+    })
 }
 
 fn parse_system_extension(value: &[u8]) -> Option<(String, String)> {
-    let (0x30, body, []) = der_tlv(value)? else {
-        return None;
-    };
-    let (0x0c, filing, rest) = der_tlv(body)? else {
-        return None;
-    };
-    let (0x0c, tier, []) = der_tlv(rest)? else {
-        return None;
-    };
-    Some((
-        String::from_utf8(filing.to_vec()).ok()?,
-        String::from_utf8(tier.to_vec()).ok()?,
-    ))
+    yasna::parse_der(value, |r| {
+        r.read_sequence(|r| Ok((r.next().read_utf8string()?, r.next().read_utf8string()?)))
+    })
+    .ok()
 }
 
 fn pem_der(pem: &str, what: &str) -> Result<Vec<u8>> {
@@ -388,7 +347,6 @@ pub fn issue(
             serial,
             not_before: now - chrono::Duration::minutes(5),
             not_after: now + chrono::Duration::days(days),
-            system_extension: system_extension(&subject.filing_number, &subject.tier),
         },
         &issuing_cert,
         &issuing_key,

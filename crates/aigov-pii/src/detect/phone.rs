@@ -16,7 +16,6 @@
 //! first time a number with that code is seen. A test checks the embedded DFAs are what the
 //! patterns compile to.
 
-use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex_automata::dfa::{Automaton, sparse};
@@ -60,10 +59,7 @@ impl Pattern {
     fn new(pattern: &str, dfa: Option<(usize, usize)>) -> Option<Pattern> {
         let (at, len) = dfa?;
         let embedded = DFAS
-            .get(Range {
-                start: at,
-                end: at.checked_add(len)?,
-            })
+            .get(at..at.checked_add(len)?)
             .and_then(|bytes| sparse::DFA::from_bytes(bytes).ok());
         match embedded {
             Some((dfa, _)) => Some(Pattern::Embedded(dfa)),
